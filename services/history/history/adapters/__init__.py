@@ -1,0 +1,1 @@
+"""Adapters of the read side: its read-model tables and migrations."""

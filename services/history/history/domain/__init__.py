@@ -1,0 +1,1 @@
+"""Pure rules of the read side: how facts about moves become stays. No I/O."""

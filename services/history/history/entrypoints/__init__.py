@@ -1,0 +1,1 @@
+"""Entry points of the read side: HTTP queries and the consumer of every topic."""

@@ -1,0 +1,1 @@
+"""Pure domain of intake: state, commands, decide and evolve. No I/O, no framework imports."""

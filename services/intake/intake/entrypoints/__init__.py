@@ -1,0 +1,1 @@
+"""Entry points of intake: the FastAPI app and its routes."""

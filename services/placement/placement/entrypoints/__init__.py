@@ -1,0 +1,1 @@
+"""Entry points of placement: HTTP routes, and the reactions to other services' events."""

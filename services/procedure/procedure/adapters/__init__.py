@@ -1,0 +1,1 @@
+"""Adapters of procedure: its database migrations."""

@@ -1,0 +1,1 @@
+"""Pure domain of procedure. No I/O."""

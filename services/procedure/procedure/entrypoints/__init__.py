@@ -1,0 +1,1 @@
+"""Entry points of procedure: HTTP routes and reactions."""

@@ -1,0 +1,1 @@
+"""Adapters of the return service: its database migrations."""

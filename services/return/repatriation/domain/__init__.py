@@ -1,0 +1,1 @@
+"""Pure domain of the return service. No I/O."""

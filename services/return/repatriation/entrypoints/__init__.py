@@ -1,0 +1,1 @@
+"""Entry points of the return service: HTTP routes and reactions."""

@@ -1,0 +1,184 @@
+"""Bearer-token authentication and scope-based authorisation (OAuth 2.0, JWT access tokens, RFC 9068).
+
+Tokens are verified against a key set (JWKS) the service loads at start: the algorithm is fixed by the
+key, never taken from the token, so `alg=none` and HS/RS confusion cannot pass; issuer, audience,
+expiry, not-before, issued-at, subject and `jti` are required. Scopes say what a client may do,
+per agency: see AGENCY_SCOPES.
+
+A development key pair is created by `asielketen token` / `make run` under the data folder; production
+configures the real issuer's key set instead (and settings refuse the development issuer there).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared.ids import new_id
+
+# Only asymmetric algorithms; PS256 is what the Dutch OAuth profile prefers.
+ALLOWED_ALGORITHMS = {"RSA": ["PS256", "RS256"], "EC": ["ES256"]}
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nbf", "sub", "jti"]
+
+# What each agency's clients may do. Reads of the chain-wide history are for the agencies with a task
+# that needs them; writes are per owning service.
+AGENCY_SCOPES: dict[str, tuple[str, ...]] = {
+    "AVIM": ("intake:write", "intake:read", "history:read"),
+    "IND": ("intake:write", "intake:read", "procedure:write", "procedure:read", "history:read"),
+    "COA": ("placement:write", "placement:read", "intake:read", "history:read"),
+    "DTV": ("return:write", "return:read", "history:read"),
+    "GEMEENTE": ("housing:read",),
+    "AUDIT": ("history:read", "audit:read", "intake:read", "placement:read", "procedure:read", "return:read"),
+}
+
+
+class AuthenticationError(Exception):
+    """No token, or a token that does not verify: HTTP 401."""
+
+
+class AuthorisationError(Exception):
+    """A valid token without the scope the operation needs: HTTP 403."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    client_id: str
+    agency: str
+    scopes: frozenset[str]
+    municipality: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the envelope's `actor` names this client."""
+        return f"{self.agency}:{self.client_id}"
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise AuthorisationError(
+                f"this operation needs scope {scope!r}; the token has "
+                f"{', '.join(sorted(self.scopes)) or 'none'}"
+            )
+
+
+class TokenVerifier:
+    def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str, leeway_s: int = 30) -> None:
+        self._keys: dict[str, jwt.PyJWK] = {}
+        for entry in jwks.get("keys", []):
+            key = jwt.PyJWK(entry)
+            if entry.get("kty") not in ALLOWED_ALGORITHMS:
+                raise ValueError(f"key {entry.get('kid')!r}: only RSA and EC keys are accepted")
+            self._keys[entry["kid"]] = key
+        if not self._keys:
+            raise ValueError("the key set holds no keys")
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway_s = leeway_s
+
+    @classmethod
+    def from_file(cls, path: Path, *, issuer: str, audience: str) -> TokenVerifier:
+        try:
+            jwks = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"no key set at {path}: run `asielketen token` (development) or set AUTH_JWKS_PATH"
+            ) from None
+        return cls(jwks, issuer=issuer, audience=audience)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(f"malformed token: {error}") from error
+        key = self._keys.get(str(header.get("kid")))
+        if key is None:
+            raise AuthenticationError("token signed with an unknown key")
+        algorithms = ALLOWED_ALGORITHMS[key.key_type]
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway_s,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(f"invalid token: {error}") from error
+        agency = str(claims.get("agency", ""))
+        if agency not in AGENCY_SCOPES:
+            raise AuthenticationError("token names no known agency")
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        return Principal(
+            client_id=str(claims.get("azp") or claims["sub"]),
+            agency=agency,
+            scopes=scopes,
+            municipality=claims.get("municipality"),
+        )
+
+
+# --- development keys and tokens ------------------------------------------------------------------
+
+DEV_KEY_ID = "asielketen-dev-1"
+
+
+def ensure_dev_keys(auth_dir: Path) -> tuple[Path, Path]:
+    """Create the development RSA key pair (private PEM + public JWKS) if it does not exist yet."""
+    auth_dir.mkdir(parents=True, exist_ok=True)
+    private_path, jwks_path = auth_dir / "dev-private-key.pem", auth_dir / "jwks.json"
+    if not private_path.exists():
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        private_path.write_bytes(pem)
+        private_path.chmod(0o600)
+        jwks_path.unlink(missing_ok=True)
+    if not jwks_path.exists():
+        private_key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))  # type: ignore[arg-type]
+        public_jwk.update({"kid": DEV_KEY_ID, "use": "sig", "alg": "PS256"})
+        jwks_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
+    return private_path, jwks_path
+
+
+def mint_token(
+    private_key_pem: bytes,
+    *,
+    agency: str,
+    issuer: str,
+    audience: str,
+    client_id: str | None = None,
+    municipality: str | None = None,
+    scopes: tuple[str, ...] | None = None,
+    lifetime_s: int = 8 * 3600,
+    key_id: str = DEV_KEY_ID,
+    now: int | None = None,
+) -> str:
+    """A signed access token for `agency` with that agency's scopes (or the given ones)."""
+    if agency not in AGENCY_SCOPES:
+        raise ValueError(f"unknown agency {agency!r}; known: {', '.join(AGENCY_SCOPES)}")
+    issued = int(time.time()) if now is None else now
+    client = client_id or f"{agency.lower()}-dev-client"
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": client,
+        "azp": client,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime_s,
+        "jti": new_id(),
+        "agency": agency,
+        "scope": " ".join(scopes if scopes is not None else AGENCY_SCOPES[agency]),
+    }
+    if municipality:
+        claims["municipality"] = municipality
+    return jwt.encode(claims, private_key_pem, algorithm="PS256", headers={"kid": key_id})

@@ -1,0 +1,126 @@
+"""`asielketen`: the operators' command line.
+
+    asielketen token --agency COA            a development access token (creates the dev key if needed)
+    asielketen run                           Kafka + the five services, until Ctrl-C (what `make run` does)
+    asielketen kafka-ready / topics          wait for the broker / create the chain's topics
+    asielketen migrate SERVICE               bring one service's database to the newest schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from shared.auth import AGENCY_SCOPES, ensure_dev_keys, mint_token
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
+
+SERVICES: dict[str, tuple[str, int]] = {
+    # name: (uvicorn factory, port)
+    "history": ("history.entrypoints.app:create_app", 8000),
+    "intake": ("intake.entrypoints.app:create_app", 8001),
+    "placement": ("placement.entrypoints.app:create_app", 8002),
+    "procedure": ("procedure.entrypoints.app:create_app", 8003),
+    "return": ("repatriation.entrypoints.app:create_app", 8004),
+}
+EVENT_TOPICS = [f"{name}.events" for name in ("intake", "placement", "procedure", "return")]
+
+
+def _data_dir(value: str | None) -> Path:
+    return Path(value or os.environ.get("ASIELKETEN_DATA_DIR", "data"))
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    agency, _, municipality = args.agency.partition(":")
+    if agency not in AGENCY_SCOPES:
+        print(f"unknown agency {agency!r}; choose from {', '.join(AGENCY_SCOPES)}", file=sys.stderr)
+        return 2
+    if agency == "GEMEENTE" and not municipality:
+        print("a municipality token names the municipality: --agency GEMEENTE:<code>", file=sys.stderr)
+        return 2
+    private_key, _ = ensure_dev_keys(_data_dir(args.data_dir) / "auth")
+    print(mint_token(private_key.read_bytes(), agency=agency, municipality=municipality or None,
+                     issuer=os.environ.get("AUTH_ISSUER", DEV_ISSUER),
+                     audience=os.environ.get("AUTH_AUDIENCE", DEFAULT_AUDIENCE),
+                     client_id=args.client, lifetime_s=args.hours * 3600))
+    return 0
+
+
+def cmd_kafka_ready(args: argparse.Namespace) -> int:
+    from shared.kafka import wait_until_ready
+
+    asyncio.run(wait_until_ready(args.bootstrap, args.timeout))
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from shared.kafka import ensure_topics
+
+    topics = {name: args.partitions for name in EVENT_TOPICS}
+    created = asyncio.run(ensure_topics(args.bootstrap, topics, replication_factor=args.replication_factor))
+    print("created: " + (", ".join(created) if created else "nothing (all topics exist)"))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    import importlib
+
+    from shared.eventstore.migrations import upgrade_to_head
+    from shared.settings import ServiceSettings
+
+    module = importlib.import_module(SERVICES[args.service][0].split(":")[0])
+    settings = ServiceSettings.load(args.service)
+    upgrade_to_head(settings.database_url, module.DEFINITION.migrations)
+    print(f"{args.service}: schema is current")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from shared.supervisor import run_stack
+
+    return run_stack(data_dir=_data_dir(args.data_dir).resolve(), kafka_port=args.kafka_port,
+                     use_existing_kafka=args.external_kafka)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="asielketen", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    token = sub.add_parser("token", help="mint a development access token")
+    token.add_argument("--agency", required=True, help=f"{', '.join(AGENCY_SCOPES)}; GEMEENTE:<code>")
+    token.add_argument("--client", default=None, help="client id (default: <agency>-dev-client)")
+    token.add_argument("--hours", type=int, default=8, help="lifetime in hours")
+    token.add_argument("--data-dir", default=None)
+    token.set_defaults(func=cmd_token)
+
+    ready = sub.add_parser("kafka-ready", help="wait until the broker answers a metadata request")
+    ready.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    ready.add_argument("--timeout", type=float, default=90.0)
+    ready.set_defaults(func=cmd_kafka_ready)
+
+    topics = sub.add_parser("topics", help="create the chain's event topics (kept forever)")
+    topics.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    topics.add_argument("--partitions", type=int, default=6)
+    topics.add_argument("--replication-factor", type=int, default=1)
+    topics.set_defaults(func=cmd_topics)
+
+    migrate = sub.add_parser("migrate", help="migrate one service's database")
+    migrate.add_argument("service", choices=sorted(SERVICES))
+    migrate.set_defaults(func=cmd_migrate)
+
+    run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")
+    run.add_argument("--data-dir", default=None)
+    run.add_argument("--kafka-port", type=int, default=9092)
+    run.add_argument("--external-kafka", action="store_true",
+                     help="use KAFKA_BOOTSTRAP_SERVERS instead of starting a local broker")
+    run.set_defaults(func=cmd_run)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""The idempotent consumer: applies events from Kafka exactly once to the database.
+
+For each message, in ONE database transaction: the effect (a handler's writes: new events of the
+consuming service, or read-model rows), a `processed_events` row with the event id, and the partition's
+next offset in `consumer_positions`. The Kafka offset is committed only after that transaction, and only
+as a hint: on (re)assignment the consumer seeks to the positions stored in the database, so a crash
+between the database commit and the Kafka commit re-reads at most what the database already skips.
+
+Failures. A message that is not a CloudEvent, of an unknown type, of an unsupported schema version or
+with an undecodable payload goes straight to the dead-letter topic `<consumer>.dlq` with its reason. A
+handler that raises is retried `max_attempts` times with backoff, then the message is dead-lettered with
+the error, recorded as such, and the consumer goes on with the next one. Nothing is dropped silently:
+every dead-lettered message keeps its original key, value and headers plus `dlq_*` headers saying why.
+
+Types the consumer has no handler for are passed over (their offset still advances).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.producer import AIOKafkaProducer
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import Event, EventRegistry, UndecodablePayload, UnsupportedSchemaVersion
+from shared.envelope import Envelope, MalformedEnvelope, from_kafka
+from shared.eventstore.schema import consumer_positions, processed_events
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.kafka import (
+    KAFKA_CALL_TIMEOUT_S,
+    dead_letter_topic,
+    make_producer,
+    start_bounded,
+    stop_quietly,
+)
+from shared.logging import correlation_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedEvent:
+    envelope: Envelope
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+
+
+Handler = Callable[[UnitOfWork, ConsumedEvent], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """Raised by a handler when the message arrived before a fact it depends on (for instance a
+    decision about a household whose placement, from another topic, is not applied yet). The consumer
+    keeps retrying it, with backoff, for up to `retry_later_s`, before dead-lettering it."""
+
+
+class DeadLetterReason:
+    MALFORMED_ENVELOPE = "malformed-envelope"
+    UNKNOWN_TYPE = "unknown-type"
+    UNSUPPORTED_SCHEMA_VERSION = "unsupported-schema-version"
+    UNDECODABLE_PAYLOAD = "undecodable-payload"
+    HANDLER_FAILED = "handler-failed"
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None  # positions live in the database; nothing to flush
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._owner.seek_to_stored_positions(assigned)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: list[str],
+        handlers: Mapping[type[Event], Handler],
+        registry: EventRegistry,
+        units_of_work: Callable[[], UnitOfWork],
+        bootstrap_servers: str,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        retry_later_s: float = 60.0,
+        kafka_timeout_s: float = KAFKA_CALL_TIMEOUT_S,
+    ) -> None:
+        self.name = name
+        self._topics = topics
+        self._handlers = {model.type_name: handler for model, handler in handlers.items()}
+        self._registry = registry
+        self._units_of_work = units_of_work
+        self._bootstrap_servers = bootstrap_servers
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._retry_later_s = retry_later_s
+        self._kafka_timeout_s = kafka_timeout_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer: AIOKafkaProducer | None = None
+        self.applied_total = 0
+        self.dead_lettered_total = 0
+        self.last_error: str | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        backoff = 0.5
+        try:
+            while not stopping.is_set():
+                try:
+                    consumer = await self._ensure_consumer()
+                    batch = await consumer.getmany(timeout_ms=500, max_records=200)
+                    for partition, messages in batch.items():
+                        for message in messages:
+                            await self._process(partition, message)
+                    if batch:
+                        await self._commit_offsets_hint(consumer)
+                    backoff = 0.5
+                    self.last_error = None
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # broker or database trouble: start over from stored positions
+                    self.last_error = repr(error)
+                    log.warning("consumer %s: %r; restarting in %.1fs", self.name, error, backoff)
+                    await self._drop_clients()
+                    await _sleep_unless(stopping, backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            await self._drop_clients()
+
+    async def _ensure_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap_servers,
+                group_id=self.name,
+                client_id=f"{self.name}-consumer",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                request_timeout_ms=int(self._kafka_timeout_s * 1000) + 30_000,
+            )
+            consumer.subscribe(topics=self._topics, listener=_SeekToStoredPositions(self))
+            await start_bounded(consumer, self._kafka_timeout_s)
+            self._consumer = consumer
+        return self._consumer
+
+    async def _drop_clients(self) -> None:
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            await stop_quietly(consumer)
+        if self._dlq_producer is not None:
+            producer, self._dlq_producer = self._dlq_producer, None
+            await stop_quietly(producer)
+
+    async def seek_to_stored_positions(self, assigned: set[TopicPartition]) -> None:
+        if self._consumer is None or not assigned:
+            return
+        async with self._units_of_work() as uow:
+            result = await uow.session.execute(
+                select(
+                    consumer_positions.c.topic,
+                    consumer_positions.c.partition,
+                    consumer_positions.c.next_offset,
+                ).where(consumer_positions.c.consumer == self.name)
+            )
+            stored = {(row.topic, row.partition): row.next_offset for row in result}
+        for partition in assigned:
+            next_offset = stored.get((partition.topic, partition.partition))
+            if next_offset is not None:
+                self._consumer.seek(partition, next_offset)
+
+    async def _commit_offsets_hint(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            async with asyncio.timeout(self._kafka_timeout_s):
+                await consumer.commit()
+        except Exception as error:  # a hint only: the database positions are the truth
+            log.info("consumer %s: offset commit skipped: %r", self.name, error)
+
+    # --- one message -----------------------------------------------------------------------------
+
+    async def _process(self, partition: TopicPartition, message: Any) -> None:
+        try:
+            envelope = from_kafka(message.value, message.headers)
+        except MalformedEnvelope as error:
+            await self._dead_letter(partition, message, DeadLetterReason.MALFORMED_ENVELOPE, str(error), None)
+            return
+        with correlation_scope(envelope.correlationid):
+            if not self._registry.knows(envelope.type):
+                await self._dead_letter(
+                    partition, message, DeadLetterReason.UNKNOWN_TYPE, envelope.type, envelope
+                )
+                return
+            handler = self._handlers.get(envelope.type)
+            if handler is None:
+                await self._advance(partition, message.offset, None)
+                return
+            try:
+                event = self._registry.decode(envelope.type, envelope.schemaversion, envelope.data)
+            except UnsupportedSchemaVersion as error:
+                await self._dead_letter(
+                    partition, message, DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION, str(error), envelope
+                )
+                return
+            except UndecodablePayload as error:
+                await self._dead_letter(
+                    partition, message, DeadLetterReason.UNDECODABLE_PAYLOAD, str(error), envelope
+                )
+                return
+            consumed = ConsumedEvent(envelope, event, partition.topic, partition.partition, message.offset)
+            await self._apply_with_retries(partition, message, consumed, handler)
+
+    async def _apply_with_retries(
+        self, partition: TopicPartition, message: Any, consumed: ConsumedEvent, handler: Handler
+    ) -> None:
+        last: Exception | None = None
+        attempt = 0
+        waited_s = 0.0
+        while True:
+            attempt += 1
+            try:
+                async with self._units_of_work() as uow:
+                    if await _already_processed(uow.session, self.name, consumed.envelope.id):
+                        await _save_position(uow.session, self.name, partition, message.offset + 1)
+                        await uow.commit()
+                        return
+                    await handler(uow, consumed)
+                    await _mark_processed(uow.session, self.name, consumed.envelope.id, "applied")
+                    await _save_position(uow.session, self.name, partition, message.offset + 1)
+                    await uow.commit()
+                self.applied_total += 1
+                return
+            except asyncio.CancelledError:
+                raise
+            except RetryLater as error:
+                if waited_s < self._retry_later_s:
+                    pause = min(self._retry_backoff_s * 2 ** min(attempt - 1, 5), 2.0)
+                    log.info("consumer %s: %s not applicable yet (%s); retrying in %.1fs",
+                             self.name, consumed.envelope.type, error, pause)
+                    await asyncio.sleep(pause)
+                    waited_s += pause
+                    continue
+                last = error
+                break
+            except IntegrityError as error:
+                # Another replica applied the same event concurrently (during a rebalance)? Then skip it.
+                if await self._processed_elsewhere(consumed.envelope.id):
+                    return
+                last = error
+            except Exception as error:  # the handler failed: retry, then dead-letter
+                last = error
+            log.warning("consumer %s: %s failed (attempt %d/%d): %r",
+                        self.name, consumed.envelope.type, attempt, self._max_attempts, last)
+            if attempt >= self._max_attempts:
+                break
+            await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
+        await self._dead_letter(partition, message, DeadLetterReason.HANDLER_FAILED, repr(last),
+                                consumed.envelope)
+
+    async def _processed_elsewhere(self, event_id: str) -> bool:
+        async with self._units_of_work() as uow:
+            return await _already_processed(uow.session, self.name, event_id)
+
+    async def _advance(
+        self, partition: TopicPartition, offset: int, event_id: str | None, outcome: str = "applied"
+    ) -> None:
+        async with self._units_of_work() as uow:
+            if event_id is not None and not await _already_processed(uow.session, self.name, event_id):
+                await _mark_processed(uow.session, self.name, event_id, outcome)
+            await _save_position(uow.session, self.name, partition, offset + 1)
+            await uow.commit()
+
+    async def _dead_letter(
+        self, partition: TopicPartition, message: Any, reason: str, error: str, envelope: Envelope | None
+    ) -> None:
+        """Publish the message to the dead-letter topic, then record it as handled. If the publish
+        fails the position is not advanced, so the message is tried again after the restart."""
+        headers = list(message.headers or ()) + [
+            ("dlq_reason", reason.encode()),
+            ("dlq_error", error[:4000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_topic", partition.topic.encode()),
+            ("dlq_partition", str(partition.partition).encode()),
+            ("dlq_offset", str(message.offset).encode()),
+            ("dlq_time", datetime.now(UTC).isoformat().encode()),
+        ]
+        if self._dlq_producer is None:
+            producer = make_producer(self._bootstrap_servers, f"{self.name}-dlq")
+            await start_bounded(producer, self._kafka_timeout_s)
+            self._dlq_producer = producer
+        async with asyncio.timeout(self._kafka_timeout_s):
+            await self._dlq_producer.send_and_wait(
+                dead_letter_topic(self.name), value=message.value, key=message.key, headers=headers
+            )
+        log.error(
+            "consumer %s: dead-lettered offset %s of %s[%s]: %s: %s",
+            self.name,
+            message.offset,
+            partition.topic,
+            partition.partition,
+            reason,
+            error,
+        )
+        self.dead_lettered_total += 1
+        await self._advance(partition, message.offset, envelope.id if envelope else None, "dead-lettered")
+
+
+async def _already_processed(session: AsyncSession, consumer: str, event_id: str) -> bool:
+    result = await session.execute(
+        select(processed_events.c.event_id).where(
+            processed_events.c.consumer == consumer, processed_events.c.event_id == event_id
+        )
+    )
+    return result.first() is not None
+
+
+async def _mark_processed(session: AsyncSession, consumer: str, event_id: str, outcome: str) -> None:
+    await session.execute(
+        insert(processed_events).values(
+            consumer=consumer, event_id=event_id, outcome=outcome, processed_at=datetime.now(UTC)
+        )
+    )
+
+
+async def _save_position(
+    session: AsyncSession, consumer: str, partition: TopicPartition, next_offset: int
+) -> None:
+    now = datetime.now(UTC)
+    key = (
+        (consumer_positions.c.consumer == consumer)
+        & (consumer_positions.c.topic == partition.topic)
+        & (consumer_positions.c.partition == partition.partition)
+    )
+    result = await session.execute(
+        update(consumer_positions).where(key).values(next_offset=next_offset, updated_at=now)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        await session.execute(
+            insert(consumer_positions).values(
+                consumer=consumer,
+                topic=partition.topic,
+                partition=partition.partition,
+                next_offset=next_offset,
+                updated_at=now,
+            )
+        )
+
+
+async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
+    except TimeoutError:
+        pass

@@ -1,0 +1,93 @@
+"""The unit of work: one database transaction around a command or a consumed message.
+
+It rolls back unless `commit()` is called, so an exception anywhere leaves nothing half-written.
+Events and their outbox rows are written through `uow.events` inside this one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts import EventRegistry
+from shared.eventstore.store import EventStore
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: EventRegistry,
+        *,
+        source: str,
+        topic: str,
+        on_commit: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self._sessions = sessions
+        self._registry = registry
+        self._source = source
+        self._topic = topic
+        self._on_commit = on_commit
+        self._session: AsyncSession | None = None
+        self._events: EventStore | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    @property
+    def events(self) -> EventStore:
+        if self._events is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._events
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._sessions()
+        self._events = EventStore(self._session, self._registry, source=self._source, topic=self._topic)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            await session.rollback()  # a no-op after commit
+        finally:
+            await session.close()
+            self._session = None
+            self._events = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        for callback in self._on_commit:  # e.g. wake the outbox relay
+            callback()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work for one service: its sessions, its registry, its source and topic."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: EventRegistry,
+        *,
+        source: str,
+        topic: str,
+    ) -> None:
+        self.sessions = sessions
+        self.registry = registry
+        self.source = source
+        self.topic = topic
+        self.on_commit: list[Callable[[], None]] = []
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions, self.registry, source=self.source, topic=self.topic, on_commit=self.on_commit
+        )

@@ -1,0 +1,232 @@
+"""The HTTP edge every service shares: problem+json errors (RFC 9457), bearer-token dependencies,
+security and version headers (Dutch API Design Rules), correlation ids, and /health and /ready.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.auth import AuthenticationError, AuthorisationError, Principal, TokenVerifier
+from shared.domain import NotFound, PreconditionFailed, RuleViolation
+from shared.eventstore import CommandContext, ConcurrencyConflict
+from shared.ids import new_id
+from shared.logging import correlation_id
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+PROBLEM_JSON = "application/problem+json"
+CORRELATION_HEADER = "X-Correlation-ID"
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Referrer-Policy": "no-referrer",
+    "API-Version": API_VERSION,
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in a route to answer with problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.code = code
+        self.extensions = extensions
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://asielketen.nl/problems/{code or status}",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, error: Problem) -> JSONResponse:
+        return problem_response(error.status, error.title, error.detail, code=error.code, **error.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        invalid = [
+            {
+                "name": ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body",
+                "code": item.get("type", "invalid"),
+                "reason": item.get("msg", "invalid"),
+            }
+            for item in error.errors()
+        ]
+        return problem_response(
+            400,
+            "The request is not valid.",
+            "See invalidParams for every problem found.",
+            code="invalid-request",
+            invalidParams=invalid,
+        )
+
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(_: Request, error: AuthenticationError) -> JSONResponse:
+        return problem_response(
+            401,
+            "Authentication required.",
+            str(error),
+            code="unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    @app.exception_handler(AuthorisationError)
+    async def _forbidden(_: Request, error: AuthorisationError) -> JSONResponse:
+        return problem_response(
+            403,
+            "Not allowed for this client.",
+            str(error),
+            code="insufficient-scope",
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+        )
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def _conflict(_: Request, error: ConcurrencyConflict) -> JSONResponse:
+        return problem_response(
+            409,
+            "The case changed while this command was handled.",
+            f"{error} Read it again and retry.",
+            code="concurrency-conflict",
+        )
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, error: NotFound) -> JSONResponse:
+        return problem_response(404, "Not found.", error.detail, code=error.code)
+
+    @app.exception_handler(PreconditionFailed)
+    async def _precondition(_: Request, error: PreconditionFailed) -> JSONResponse:
+        return problem_response(412, "The resource changed since you read it.", error.detail, code=error.code)
+
+    @app.exception_handler(RuleViolation)
+    async def _rule(_: Request, error: RuleViolation) -> JSONResponse:
+        return problem_response(409, "The command breaks a rule.", error.detail, code=error.code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem_response(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(
+            500,
+            "Internal error.",
+            "The error was logged with this request's correlation id.",
+            code="internal-error",
+        )
+
+
+def install_edge_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get(CORRELATION_HEADER, "")
+        current = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else new_id()
+        token = correlation_id.set(current)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers[CORRELATION_HEADER] = current
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def verifier_of(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.runtime.verifier
+    return verifier
+
+
+def authenticated(request: Request, verifier: Annotated[TokenVerifier, Depends(verifier_of)]) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("send an access token as 'Authorization: Bearer <token>'")
+    return verifier.verify(token.strip())
+
+
+class RequireScope:
+    """A dependency: the caller's principal, provided it holds `scope` (401 / 403 otherwise)."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        principal.require(self.scope)
+        return principal
+
+
+def health_router(readiness: Callable[[], Awaitable[dict[str, Any]]]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/ready", summary="Readiness: the database answers and the schema is current", response_model=None
+    )
+    async def ready() -> JSONResponse | dict[str, Any]:
+        try:
+            report = await readiness()
+        except Exception as error:  # not ready: say why, without a stack trace
+            return problem_response(503, "Not ready.", repr(error), code="not-ready")
+        return report
+
+    return router
+
+
+def command_context(principal: Principal) -> CommandContext:
+    """Who is acting, for the envelopes of the events this request produces."""
+    return CommandContext(actor=principal.actor, correlation_id=correlation_id.get() or new_id())
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The stream version named by an `If-Match: "<version>"` header (weak tags accepted)."""
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise Problem(400, "If-Match must be an ETag this API issued, such as \"3\".", code="invalid-if-match")
+    return int(tag)

@@ -1,0 +1,211 @@
+"""What every service runs: built from typed settings in the FastAPI lifespan, never at import time.
+
+A service declares itself as a `ServiceDefinition` (its name, migrations, routers and the consumers
+that turn other services' events into its own commands); `create_service_app` turns that into a
+FastAPI app whose lifespan migrates the database, loads the token key set, and runs the outbox relay
+and the consumers as background tasks until shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
+
+from shared.auth import TokenVerifier
+from shared.consumer import EventConsumer, Handler
+from shared.contracts import Event, EventRegistry, chain_registry
+from shared.eventstore import UnitOfWorkFactory
+from shared.eventstore.database import create_engine, session_factory
+from shared.eventstore.migrations import upgrade_to_head_async
+from shared.http import health_router, install_edge_middleware, install_problem_handlers
+from shared.kafka import dead_letter_topic, ensure_topics, events_topic
+from shared.logging import configure_logging
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of this service: which topics it reads and which event types it handles."""
+
+    name: str
+    topics: Sequence[str]
+    handlers: Mapping[type[Event], Handler]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # also the settings prefix and the topic prefix: <name>.events
+    title: str
+    description: str
+    migrations: Path
+    routers: Sequence[APIRouter]
+    consumers: Callable[[Runtime], Sequence[ConsumerSpec]] = lambda _runtime: ()
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    registry: Callable[[], EventRegistry] = chain_registry
+    publishes: bool = True  # False for the read side: it owns no event stream, so no relay or topic
+    openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Runtime:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.registry = definition.registry()
+        self.engine = create_engine(settings.database_url)
+        self.topic = events_topic(definition.name)
+        self.units_of_work = UnitOfWorkFactory(
+            session_factory(self.engine), self.registry, source=settings.event_source, topic=self.topic
+        )
+        self.relay = OutboxRelay(
+            self.engine,
+            source=settings.event_source,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"{definition.name}-relay",
+        )
+        self.units_of_work.on_commit.append(self.relay.notify)
+        self.verifier: TokenVerifier | None = None
+        self.consumers: list[EventConsumer] = []
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        assert self.settings.auth_jwks_path is not None  # filled in by the settings validator
+        await upgrade_to_head_async(self.settings.database_url, self.definition.migrations)
+        self.verifier = TokenVerifier.from_file(
+            self.settings.auth_jwks_path,
+            issuer=self.settings.auth_issuer,
+            audience=self.settings.auth_audience,
+        )
+        self.consumers = [
+            EventConsumer(
+                name=spec.name,
+                topics=list(spec.topics),
+                handlers=spec.handlers,
+                registry=self.registry,
+                units_of_work=self.units_of_work,
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            )
+            for spec in self.definition.consumers(self)
+        ]
+        if self.definition.on_start is not None:
+            await self.definition.on_start(self)
+        self._tasks.append(
+            asyncio.create_task(self._run_messaging(), name=f"{self.definition.name}-messaging")
+        )
+
+    async def _run_messaging(self) -> None:
+        """Make sure the topics exist (retrying while Kafka is away), then relay and consume."""
+        if self.settings.kafka_create_topics:
+            await self._ensure_topics()
+        if self._stopping.is_set():
+            return
+        runners = [consumer.run(self._stopping) for consumer in self.consumers]
+        if self.definition.publishes:
+            runners.append(self.relay.run(self._stopping))
+        await asyncio.gather(*runners)
+
+    async def _ensure_topics(self) -> None:
+        partitions = self.settings.kafka_partitions
+        wanted = {self.topic: partitions} if self.definition.publishes else {}
+        for consumer in self.consumers:
+            wanted[dead_letter_topic(consumer.name)] = 1
+        for spec in self.definition.consumers(self):
+            wanted.update({topic: partitions for topic in spec.topics})
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                created = await ensure_topics(
+                    self.settings.kafka_bootstrap_servers,
+                    wanted,
+                    replication_factor=self.settings.kafka_replication_factor,
+                )
+                if created:
+                    log.info("created topics %s", ", ".join(created))
+                return
+            except Exception as error:  # Kafka not there yet: the outbox keeps what is written meanwhile
+                log.warning("topics not ready (%r); retrying in %.1fs", error, backoff)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(backoff):
+                        await self._stopping.wait()
+                backoff = min(backoff * 2, 5.0)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=15)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, Any]:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return {
+            "status": "ready",
+            "outbox_backlog": await self.relay.backlog(),
+            "relay_error": self.relay.last_error,
+            "consumers": {
+                c.name: {
+                    "applied": c.applied_total,
+                    "dead_lettered": c.dead_lettered_total,
+                    "error": c.last_error,
+                }
+                for c in self.consumers
+            },
+        }
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved = settings or ServiceSettings.load(definition.name)
+        configure_logging(definition.name, resolved.log_level)
+        runtime = Runtime(definition, resolved)
+        await runtime.start()
+        app.state.runtime = runtime
+        log.info(
+            "%s started (database %s, Kafka %s)",
+            definition.name,
+            resolved.database_url.split("@")[-1],
+            resolved.kafka_bootstrap_servers,
+        )
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=definition.openapi_tags or None,
+    )
+    install_problem_handlers(app)
+    install_edge_middleware(app)
+
+    async def readiness() -> dict[str, Any]:
+        runtime: Runtime = app.state.runtime
+        return await runtime.readiness()
+
+    app.include_router(health_router(readiness))
+    for router in definition.routers:
+        app.include_router(router)
+    return app

@@ -18,7 +18,7 @@ from shared.auth import AGENCY_SCOPES, ensure_dev_keys, mint_token
 from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
 
 SERVICES: dict[str, tuple[str, int]] = {
-    # name: (uvicorn factory, port)
+    # name: (uvicorn factory, port with the default --port-base 8000)
     "history": ("history.entrypoints.app:create_app", 8000),
     "intake": ("intake.entrypoints.app:create_app", 8001),
     "placement": ("placement.entrypoints.app:create_app", 8002),
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from shared.supervisor import run_stack
 
     return run_stack(data_dir=_data_dir(args.data_dir).resolve(), kafka_port=args.kafka_port,
-                     use_existing_kafka=args.external_kafka)
+                     use_existing_kafka=args.external_kafka, port_base=args.port_base)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")
     run.add_argument("--data-dir", default=None)
     run.add_argument("--kafka-port", type=int, default=9092)
+    run.add_argument("--port-base", type=int, default=8000,
+                     help="history gets this port, intake +1, placement +2, procedure +3, return +4")
     run.add_argument("--external-kafka", action="store_true",
                      help="use KAFKA_BOOTSTRAP_SERVERS instead of starting a local broker")
     run.set_defaults(func=cmd_run)

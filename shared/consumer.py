@@ -3,7 +3,8 @@
 For each message, in ONE database transaction: the effect (a handler's writes: new events of the
 consuming service, or read-model rows), a `processed_events` row with the event id, and the partition's
 next offset in `consumer_positions`. The Kafka offset is committed only after that transaction, and only
-as a hint: on (re)assignment the consumer seeks to the positions stored in the database, so a crash
+as a hint (for lag monitoring): on (re)assignment the consumer seeks to the positions stored in the
+database, or to the beginning of a partition it has no position for, so a crash
 between the database commit and the Kafka commit re-reads at most what the database already skips.
 
 Failures. A message that is not a CloudEvent, of an unknown type, of an unsupported schema version or
@@ -180,6 +181,10 @@ class EventConsumer:
             next_offset = stored.get((partition.topic, partition.partition))
             if next_offset is not None:
                 self._consumer.seek(partition, next_offset)
+            else:
+                # Nothing applied from this partition yet: start at its first event, whatever offset the
+                # consumer group may have committed before (a fresh or rebuilt database must see all).
+                await self._consumer.seek_to_beginning(partition)
 
     async def _commit_offsets_hint(self, consumer: AIOKafkaConsumer) -> None:
         try:

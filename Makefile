@@ -1,0 +1,43 @@
+# asielketen — the two commands a new user needs:
+#   make run    Kafka and the five services on this machine, until Ctrl-C
+#   make test   everything CI runs: static checks, then the whole suite on real Kafka and PostgreSQL
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv run test lint format clean
+
+help:
+	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
+	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
+	@echo "make lint   ruff, mypy and the import contracts only"
+
+# The virtualenv is rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@deploy/kafka/kafka.sh fetch
+	$(VENV)/bin/asielketen run
+
+test: $(STAMP)
+	@deploy/run-tests.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) test-artifacts .mypy_cache .ruff_cache

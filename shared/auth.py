@@ -99,7 +99,7 @@ class TokenVerifier:
         key = self._keys.get(str(header.get("kid")))
         if key is None:
             raise AuthenticationError("token signed with an unknown key")
-        algorithms = ALLOWED_ALGORITHMS[key.key_type]
+        algorithms = ALLOWED_ALGORITHMS[str(key.key_type)]
         try:
             claims = jwt.decode(
                 token,
@@ -142,8 +142,10 @@ def ensure_dev_keys(auth_dir: Path) -> tuple[Path, Path]:
         private_path.chmod(0o600)
         jwks_path.unlink(missing_ok=True)
     if not jwks_path.exists():
-        private_key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-        public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))  # type: ignore[arg-type]
+        loaded = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        if not isinstance(loaded, rsa.RSAPrivateKey):
+            raise ValueError(f"{private_path} is not an RSA private key")
+        public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(loaded.public_key()))
         public_jwk.update({"kid": DEV_KEY_ID, "use": "sig", "alg": "PS256"})
         jwks_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
     return private_path, jwks_path

@@ -1,9 +1,9 @@
 """`asielketen`: the operators' command line.
 
-    asielketen token --agency COA            a development access token (creates the dev key if needed)
-    asielketen run                           Kafka + the five services, until Ctrl-C (what `make run` does)
-    asielketen kafka-ready / topics          wait for the broker / create the chain's topics
-    asielketen migrate SERVICE               bring one service's database to the newest schema
+asielketen token --agency COA            a development access token (creates the dev key if needed)
+asielketen run                           Kafka + the five services, until Ctrl-C (what `make run` does)
+asielketen kafka-ready / topics          wait for the broker / create the chain's topics
+asielketen migrate SERVICE               bring one service's database to the newest schema
 """
 
 from __future__ import annotations
@@ -41,10 +41,17 @@ def cmd_token(args: argparse.Namespace) -> int:
         print("a municipality token names the municipality: --agency GEMEENTE:<code>", file=sys.stderr)
         return 2
     private_key, _ = ensure_dev_keys(_data_dir(args.data_dir) / "auth")
-    print(mint_token(private_key.read_bytes(), agency=agency, municipality=municipality or None,
-                     issuer=os.environ.get("AUTH_ISSUER", DEV_ISSUER),
-                     audience=os.environ.get("AUTH_AUDIENCE", DEFAULT_AUDIENCE),
-                     client_id=args.client, lifetime_s=args.hours * 3600))
+    print(
+        mint_token(
+            private_key.read_bytes(),
+            agency=agency,
+            municipality=municipality or None,
+            issuer=os.environ.get("AUTH_ISSUER", DEV_ISSUER),
+            audience=os.environ.get("AUTH_AUDIENCE", DEFAULT_AUDIENCE),
+            client_id=args.client,
+            lifetime_s=args.hours * 3600,
+        )
+    )
     return 0
 
 
@@ -80,13 +87,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from shared.supervisor import run_stack
 
-    return run_stack(data_dir=_data_dir(args.data_dir).resolve(), kafka_port=args.kafka_port,
-                     use_existing_kafka=args.external_kafka, port_base=args.port_base)
+    return run_stack(
+        data_dir=_data_dir(args.data_dir).resolve(),
+        kafka_port=args.kafka_port,
+        use_existing_kafka=args.external_kafka,
+        port_base=args.port_base,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="asielketen", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="asielketen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     token = sub.add_parser("token", help="mint a development access token")
@@ -114,10 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")
     run.add_argument("--data-dir", default=None)
     run.add_argument("--kafka-port", type=int, default=9092)
-    run.add_argument("--port-base", type=int, default=8000,
-                     help="history gets this port, intake +1, placement +2, procedure +3, return +4")
-    run.add_argument("--external-kafka", action="store_true",
-                     help="use KAFKA_BOOTSTRAP_SERVERS instead of starting a local broker")
+    run.add_argument(
+        "--port-base",
+        type=int,
+        default=8000,
+        help="history gets this port, intake +1, placement +2, procedure +3, return +4",
+    )
+    run.add_argument(
+        "--external-kafka",
+        action="store_true",
+        help="use KAFKA_BOOTSTRAP_SERVERS instead of starting a local broker",
+    )
     run.set_defaults(func=cmd_run)
 
     args = parser.parse_args(argv)

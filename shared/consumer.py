@@ -251,8 +251,13 @@ class EventConsumer:
             except RetryLater as error:
                 if waited_s < self._retry_later_s:
                     pause = min(self._retry_backoff_s * 2 ** min(attempt - 1, 5), 2.0)
-                    log.info("consumer %s: %s not applicable yet (%s); retrying in %.1fs",
-                             self.name, consumed.envelope.type, error, pause)
+                    log.info(
+                        "consumer %s: %s not applicable yet (%s); retrying in %.1fs",
+                        self.name,
+                        consumed.envelope.type,
+                        error,
+                        pause,
+                    )
                     await asyncio.sleep(pause)
                     waited_s += pause
                     continue
@@ -265,13 +270,20 @@ class EventConsumer:
                 last = error
             except Exception as error:  # the handler failed: retry, then dead-letter
                 last = error
-            log.warning("consumer %s: %s failed (attempt %d/%d): %r",
-                        self.name, consumed.envelope.type, attempt, self._max_attempts, last)
+            log.warning(
+                "consumer %s: %s failed (attempt %d/%d): %r",
+                self.name,
+                consumed.envelope.type,
+                attempt,
+                self._max_attempts,
+                last,
+            )
             if attempt >= self._max_attempts:
                 break
             await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
-        await self._dead_letter(partition, message, DeadLetterReason.HANDLER_FAILED, repr(last),
-                                consumed.envelope)
+        await self._dead_letter(
+            partition, message, DeadLetterReason.HANDLER_FAILED, repr(last), consumed.envelope
+        )
 
     async def _processed_elsewhere(self, event_id: str) -> bool:
         async with self._units_of_work() as uow:
@@ -291,7 +303,8 @@ class EventConsumer:
     ) -> None:
         """Publish the message to the dead-letter topic, then record it as handled. If the publish
         fails the position is not advanced, so the message is tried again after the restart."""
-        headers = list(message.headers or ()) + [
+        headers = [
+            *(message.headers or ()),
             ("dlq_reason", reason.encode()),
             ("dlq_error", error[:4000].encode()),
             ("dlq_consumer", self.name.encode()),

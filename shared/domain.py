@@ -5,6 +5,11 @@ They carry a stable `code` so an integrating agency can act on the reason, not o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from shared.contracts.base import Event
+
 
 class DomainError(Exception):
     code = "domain-error"
@@ -32,3 +37,17 @@ class PreconditionFailed(DomainError):
     """The caller's `If-Match` version is not the aggregate's current version (HTTP 412)."""
 
     code = "precondition-failed"
+
+
+State = TypeVar("State")
+
+
+def fold(
+    evolve: Callable[[State | None, Event], State | None],
+    events: Iterable[Event],
+    state: State | None = None,
+) -> State | None:
+    """An aggregate's state: the left fold of `evolve` over its events, from `state` (None: no history)."""
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -228,5 +228,5 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     tag = value.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise Problem(400, "If-Match must be an ETag this API issued, such as \"3\".", code="invalid-if-match")
+        raise Problem(400, 'If-Match must be an ETag this API issued, such as "3".', code="invalid-if-match")
     return int(tag)

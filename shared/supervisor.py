@@ -80,15 +80,32 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
         asyncio.run(wait_until_ready(bootstrap, 90))
         asyncio.run(ensure_topics(bootstrap, {topic: 6 for topic in EVENT_TOPICS}))
 
-        env = dict(os.environ, ASIELKETEN_DATA_DIR=str(data_dir), KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-                   AUTH_JWKS_PATH=str(jwks))
+        env = dict(
+            os.environ,
+            ASIELKETEN_DATA_DIR=str(data_dir),
+            KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+            AUTH_JWKS_PATH=str(jwks),
+        )
         for name, (factory, _) in SERVICES.items():
             port = ports[name]
             log = (data_dir / "logs" / f"{name}.log").open("ab")
             processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-                 "--port", str(port), "--no-access-log"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    factory,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 90
         waiting = dict(ports)
@@ -106,23 +123,31 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
         if stop_requested:
             return 0
 
-        token = mint_token(private_key.read_bytes(), agency="COA",
-                           issuer=os.environ.get("AUTH_ISSUER", DEV_ISSUER),
-                           audience=os.environ.get("AUTH_AUDIENCE", DEFAULT_AUDIENCE))
+        token = mint_token(
+            private_key.read_bytes(),
+            agency="COA",
+            issuer=os.environ.get("AUTH_ISSUER", DEV_ISSUER),
+            audience=os.environ.get("AUTH_AUDIENCE", DEFAULT_AUDIENCE),
+        )
         _say("all services are up:")
         for name, port in ports.items():
             print(f"  {name:<10} http://127.0.0.1:{port}/docs", flush=True)
         print(f"\nKafka: {bootstrap}    logs: {data_dir / 'logs'}    data: {data_dir}", flush=True)
-        print("\nA development token (agency COA, valid 8 hours); other agencies: "
-              "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<code>", flush=True)
+        print(
+            "\nA development token (agency COA, valid 8 hours); other agencies: "
+            "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<code>",
+            flush=True,
+        )
         print(f"\n{token}\n", flush=True)
         _say("press Ctrl-C to stop everything")
 
         while not stop_requested:
             for name, process in processes.items():
                 if process.poll() is not None:
-                    _say(f"{name} stopped unexpectedly (exit {process.returncode}); see "
-                         f"{data_dir / 'logs' / (name + '.log')}; stopping the rest")
+                    _say(
+                        f"{name} stopped unexpectedly (exit {process.returncode}); see "
+                        f"{data_dir / 'logs' / (name + '.log')}; stopping the rest"
+                    )
                     return 1
             time.sleep(0.5)
         return 0

@@ -40,8 +40,13 @@ async def new_postgres_database(postgres_base_url: str) -> AsyncIterator[NewData
     url = make_url(postgres_base_url)
 
     async def admin() -> asyncpg.Connection:
-        return await asyncpg.connect(user=url.username, password=url.password, host=url.host,
-                                     port=url.port or 5432, database="postgres")
+        return await asyncpg.connect(
+            user=url.username,
+            password=url.password,
+            host=url.host,
+            port=url.port or 5432,
+            database="postgres",
+        )
 
     async def make(prefix: str) -> str:
         name = f"t_{prefix}_{new_id().replace('-', '')[-12:]}"
@@ -85,8 +90,13 @@ def token_for(auth_dir: Path) -> MintToken:
     return mint
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.1,
-                     what: str = "condition") -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> None:
     """Poll `check` until it returns True; fail with `what` after `timeout` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -62,3 +62,22 @@ def postgres_server() -> Iterator[str]:
         yield POSTGRES_BASE
     finally:
         subprocess.run([str(POSTGRES_SCRIPT), "stop"], check=False)
+
+
+def free_port_range(count: int) -> int:
+    """The first of `count` consecutive TCP ports that are all free now."""
+    for _ in range(100):
+        base = free_port()
+        sockets = []
+        try:
+            for offset in range(count):
+                probe = socket.socket()
+                sockets.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in sockets:
+                probe.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")

@@ -11,7 +11,9 @@ metadata = sa.MetaData()
 stays = sa.Table(
     "stays",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
     sa.Column("person_id", sa.String(36), nullable=False, index=True),
     sa.Column("household_id", sa.String(36), nullable=False),
     sa.Column("location_id", sa.String(36), nullable=False),

@@ -30,12 +30,21 @@ class Stay:
     recorded_at: datetime
 
 
-def stay_started_by(event: ResidentPlaced | ResidentTransferred, *, event_id: str, recorded_at: datetime) -> Stay:
+def stay_started_by(
+    event: ResidentPlaced | ResidentTransferred, *, event_id: str, recorded_at: datetime
+) -> Stay:
     return Stay(
-        person_id=event.person_id, household_id=event.household_id, location_id=event.location_id,
-        location_name=event.location_name, location_type=event.location_type.value,
-        municipality=event.municipality, province=event.province, valid_from=event.occurred_at,
-        valid_to=None, reason=event.reason.value,
+        person_id=event.person_id,
+        household_id=event.household_id,
+        location_id=event.location_id,
+        location_name=event.location_name,
+        location_type=event.location_type.value,
+        municipality=event.municipality,
+        province=event.province,
+        valid_from=event.occurred_at,
+        valid_to=None,
+        reason=event.reason.value,
         forced=event.forced if isinstance(event, ResidentTransferred) else False,
-        event_id=event_id, recorded_at=recorded_at,
+        event_id=event_id,
+        recorded_at=recorded_at,
     )

@@ -6,21 +6,26 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from history.entrypoints.routes import router
+from history.service_layer.residence import on_resident_placed_or_transferred
 from shared.contracts.placement import ResidentPlaced, ResidentTransferred
 from shared.runtime import ConsumerSpec, Runtime, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
-
-from history.entrypoints.routes import router
-from history.service_layer.residence import on_resident_placed_or_transferred
 
 EVENT_TOPICS = ["intake.events", "placement.events", "procedure.events", "return.events"]
 
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers={
-        ResidentPlaced: on_resident_placed_or_transferred,
-        ResidentTransferred: on_resident_placed_or_transferred,
-    })]
+    return [
+        ConsumerSpec(
+            name="history",
+            topics=EVENT_TOPICS,
+            handlers={
+                ResidentPlaced: on_resident_placed_or_transferred,
+                ResidentTransferred: on_resident_placed_or_transferred,
+            },
+        )
+    ]
 
 
 DEFINITION = ServiceDefinition(

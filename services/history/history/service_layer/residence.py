@@ -7,12 +7,11 @@ from dataclasses import asdict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from history.adapters.tables import stays
+from history.domain.stays import Stay, stay_started_by
 from shared.consumer import ConsumedEvent
 from shared.contracts.placement import ResidentPlaced, ResidentTransferred
 from shared.eventstore import UnitOfWork
-
-from history.adapters.tables import stays
-from history.domain.stays import Stay, stay_started_by
 
 
 async def on_resident_placed_or_transferred(uow: UnitOfWork, consumed: ConsumedEvent) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from intake.entrypoints.routes import router
 from shared.runtime import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
-
-from intake.entrypoints.routes import router
 
 DEFINITION = ServiceDefinition(
     name="intake",

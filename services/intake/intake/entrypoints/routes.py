@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import AwareDatetime, Field
 
+from intake.domain.household import Household, NewMember, RegisterHousehold
+from intake.service_layer import handlers
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.contracts.intake import MemberRole, RegistrationChannel
 from shared.http import RequireScope, command_context
 from shared.ids import new_id
 from shared.runtime import Runtime, runtime_of
-
-from intake.domain.household import Household, NewMember, RegisterHousehold
-from intake.service_layer import handlers
 
 router = APIRouter(prefix="/v1", tags=["households"])
 
@@ -53,8 +52,10 @@ def _out(state: Household) -> HouseholdOut:
     return HouseholdOut(
         household_id=state.household_id,
         channel=state.channel,
-        members=[MemberOut(person_id=m.person_id, role=m.role, birth_year=m.birth_year,
-                           nationality=m.nationality) for m in state.members],
+        members=[
+            MemberOut(person_id=m.person_id, role=m.role, birth_year=m.birth_year, nationality=m.nationality)
+            for m in state.members
+        ],
         registered_at=state.registered_at,
     )
 
@@ -66,11 +67,21 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
     "/households",
     status_code=status.HTTP_201_CREATED,
     summary="Register a household that reported at a registration channel",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-        "channel": "ter-apel",
-        "members": [{"role": "adult", "birthYear": 1988, "nationality": "SYR"},
-                    {"role": "child", "birthYear": 2016, "nationality": "SYR"}],
-    }}}}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "channel": "ter-apel",
+                        "members": [
+                            {"role": "adult", "birthYear": 1988, "nationality": "SYR"},
+                            {"role": "child", "birthYear": 2016, "nationality": "SYR"},
+                        ],
+                    }
+                }
+            }
+        }
+    },
 )
 async def register_household(
     body: RegisterHouseholdIn,
@@ -81,8 +92,10 @@ async def register_household(
     command = RegisterHousehold(
         household_id=new_id(),
         channel=body.channel,
-        members=tuple(NewMember(person_id=new_id(), role=m.role, birth_year=m.birth_year,
-                                nationality=m.nationality) for m in body.members),
+        members=tuple(
+            NewMember(person_id=new_id(), role=m.role, birth_year=m.birth_year, nationality=m.nationality)
+            for m in body.members
+        ),
         occurred_at=body.occurred_at or datetime.now(UTC),
     )
     async with runtime.units_of_work() as uow:

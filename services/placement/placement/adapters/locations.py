@@ -11,9 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.placement import LocationType
-
 from placement.domain.location import Location
+from shared.contracts.placement import LocationType
 
 metadata = sa.MetaData()
 
@@ -33,14 +32,22 @@ locations = sa.Table(
 
 def _location(row: sa.RowMapping) -> Location:
     return Location(
-        location_id=row["location_id"], name=row["name"], location_type=LocationType(row["location_type"]),
-        municipality=row["municipality"], province=row["province"], capacity=row["capacity"],
+        location_id=row["location_id"],
+        name=row["name"],
+        location_type=LocationType(row["location_type"]),
+        municipality=row["municipality"],
+        province=row["province"],
+        capacity=row["capacity"],
         occupied=row["occupied"],
     )
 
 
 async def get(session: AsyncSession, location_id: str) -> tuple[Location, int] | None:
-    row = (await session.execute(sa.select(locations).where(locations.c.location_id == location_id))).mappings().first()
+    row = (
+        (await session.execute(sa.select(locations).where(locations.c.location_id == location_id)))
+        .mappings()
+        .first()
+    )
     return None if row is None else (_location(row), row["version"])
 
 
@@ -55,9 +62,13 @@ async def count(session: AsyncSession) -> int:
 
 async def save(session: AsyncSession, location: Location, version: int) -> None:
     values = {
-        "name": location.name, "location_type": location.location_type.value,
-        "municipality": location.municipality, "province": location.province,
-        "capacity": location.capacity, "occupied": location.occupied, "version": version,
+        "name": location.name,
+        "location_type": location.location_type.value,
+        "municipality": location.municipality,
+        "province": location.province,
+        "capacity": location.capacity,
+        "occupied": location.occupied,
+        "version": version,
     }
     updated = await session.execute(
         sa.update(locations).where(locations.c.location_id == location.location_id).values(**values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from placement.domain.location import Location
 from shared.contracts.base import Event
 from shared.contracts.intake import MemberRole
 from shared.contracts.placement import (
@@ -18,8 +19,6 @@ from shared.contracts.placement import (
     ResidentTransferred,
 )
 from shared.domain import RuleViolation
-
-from placement.domain.location import Location
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,14 +66,21 @@ class LinkToMunicipality:
 
 def place(state: Reception | None, location: Location, command: PlaceHousehold) -> list[Event]:
     if state is not None:
-        raise RuleViolation(f"household {command.household_id} already has a reception place",
-                            code="already-placed")
+        raise RuleViolation(
+            f"household {command.household_id} already has a reception place", code="already-placed"
+        )
     return [
         ResidentPlaced(
-            person_id=member.person_id, household_id=command.household_id, role=member.role,
-            location_id=location.location_id, location_name=location.name,
-            location_type=location.location_type, municipality=location.municipality,
-            province=location.province, reason=command.reason, occurred_at=command.occurred_at,
+            person_id=member.person_id,
+            household_id=command.household_id,
+            role=member.role,
+            location_id=location.location_id,
+            location_name=location.name,
+            location_type=location.location_type,
+            municipality=location.municipality,
+            province=location.province,
+            reason=command.reason,
+            occurred_at=command.occurred_at,
         )
         for member in command.members
     ]
@@ -82,18 +88,27 @@ def place(state: Reception | None, location: Location, command: PlaceHousehold) 
 
 def transfer(state: Reception | None, target: Location, command: TransferHousehold) -> list[Event]:
     if state is None:
-        raise RuleViolation(f"household {command.household_id} has no reception place to move from",
-                            code="not-placed")
+        raise RuleViolation(
+            f"household {command.household_id} has no reception place to move from", code="not-placed"
+        )
     if state.location_id == target.location_id:
-        raise RuleViolation(f"household {command.household_id} already stays at {target.name}",
-                            code="already-there")
+        raise RuleViolation(
+            f"household {command.household_id} already stays at {target.name}", code="already-there"
+        )
     return [
         ResidentTransferred(
-            person_id=member.person_id, household_id=state.household_id, role=member.role,
-            from_location_id=state.location_id, location_id=target.location_id,
-            location_name=target.name, location_type=target.location_type,
-            municipality=target.municipality, province=target.province,
-            reason=command.reason, forced=command.forced, occurred_at=command.occurred_at,
+            person_id=member.person_id,
+            household_id=state.household_id,
+            role=member.role,
+            from_location_id=state.location_id,
+            location_id=target.location_id,
+            location_name=target.name,
+            location_type=target.location_type,
+            municipality=target.municipality,
+            province=target.province,
+            reason=command.reason,
+            forced=command.forced,
+            occurred_at=command.occurred_at,
         )
         for member in state.members
     ]
@@ -103,12 +118,18 @@ def link_to_municipality(state: Reception | None, command: LinkToMunicipality) -
     if state is None:
         raise RuleViolation(f"household {command.household_id} is not in reception", code="not-placed")
     if state.linked_municipality is not None:
-        raise RuleViolation(f"household {command.household_id} is already linked to "
-                            f"{state.linked_municipality}", code="already-linked")
-    return [HouseholdLinkedToMunicipality(
-        household_id=state.household_id, municipality=command.municipality,
-        person_ids=tuple(m.person_id for m in state.members), occurred_at=command.occurred_at,
-    )]
+        raise RuleViolation(
+            f"household {command.household_id} is already linked to {state.linked_municipality}",
+            code="already-linked",
+        )
+    return [
+        HouseholdLinkedToMunicipality(
+            household_id=state.household_id,
+            municipality=command.municipality,
+            person_ids=tuple(m.person_id for m in state.members),
+            occurred_at=command.occurred_at,
+        )
+    ]
 
 
 def evolve(state: Reception | None, event: Event) -> Reception | None:
@@ -117,15 +138,21 @@ def evolve(state: Reception | None, event: Event) -> Reception | None:
         case ResidentPlaced():
             member = Member(person_id=event.person_id, role=event.role)
             if state is None:
-                return Reception(household_id=event.household_id, members=(member,), location_id=event.location_id)
+                return Reception(
+                    household_id=event.household_id, members=(member,), location_id=event.location_id
+                )
             if all(m.person_id != event.person_id for m in state.members):
                 return replace(state, members=(*state.members, member))
             return state
         case ResidentTransferred() if state is not None:
             if state.location_id == event.location_id:
                 return state  # a further member of a move already counted
-            return replace(state, location_id=event.location_id, moves=state.moves + 1,
-                           forced_moves=state.forced_moves + int(event.forced))
+            return replace(
+                state,
+                location_id=event.location_id,
+                moves=state.moves + 1,
+                forced_moves=state.forced_moves + int(event.forced),
+            )
         case HouseholdLinkedToMunicipality() if state is not None:
             return replace(state, linked_municipality=event.municipality)
     return state

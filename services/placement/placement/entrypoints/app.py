@@ -6,14 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from placement.entrypoints.reactions import SYSTEM_ACTOR, consumers
+from placement.entrypoints.routes import router
+from placement.service_layer import handlers
 from shared.eventstore import CommandContext
 from shared.ids import new_id
 from shared.runtime import Runtime, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
-
-from placement.entrypoints.reactions import SYSTEM_ACTOR, consumers
-from placement.entrypoints.routes import router
-from placement.service_layer import handlers
 
 
 async def seed_locations(runtime: Runtime) -> None:

@@ -3,15 +3,19 @@ placement's own, run in the consumer's transaction (so applying it and recording
 
 from __future__ import annotations
 
+from placement.domain.reception import Member, PlaceHousehold, TransferHousehold
+from placement.service_layer import handlers
 from shared.consumer import ConsumedEvent, RetryLater
 from shared.contracts.intake import HouseholdRegistered
 from shared.contracts.placement import LocationType, MoveReason
-from shared.contracts.procedure import DecisionIssued, DecisionOutcome, ReceptionStream, ReceptionStreamDetermined
+from shared.contracts.procedure import (
+    DecisionIssued,
+    DecisionOutcome,
+    ReceptionStream,
+    ReceptionStreamDetermined,
+)
 from shared.eventstore import CommandContext, UnitOfWork
 from shared.runtime import ConsumerSpec, Runtime
-
-from placement.domain.reception import Member, PlaceHousehold, TransferHousehold
-from placement.service_layer import handlers
 
 SYSTEM_ACTOR = "COA:placement-service"
 
@@ -22,8 +26,12 @@ STREAM_LOCATION_TYPE = {
 
 
 def caused_by(consumed: ConsumedEvent) -> CommandContext:
-    return CommandContext(actor=SYSTEM_ACTOR, correlation_id=consumed.envelope.correlationid,
-                          causation_id=consumed.envelope.id, traceparent=consumed.envelope.traceparent)
+    return CommandContext(
+        actor=SYSTEM_ACTOR,
+        correlation_id=consumed.envelope.correlationid,
+        causation_id=consumed.envelope.id,
+        traceparent=consumed.envelope.traceparent,
+    )
 
 
 async def on_household_registered(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
@@ -45,8 +53,9 @@ async def on_reception_stream_determined(uow: UnitOfWork, consumed: ConsumedEven
     assert isinstance(event, ReceptionStreamDetermined)
     if (await handlers.load_reception(uow, event.household_id)).state is None:
         raise RetryLater(f"household {event.household_id} is not placed yet")
-    command = TransferHousehold(household_id=event.household_id, reason=MoveReason.PROCESS, forced=True,
-                                occurred_at=event.occurred_at)
+    command = TransferHousehold(
+        household_id=event.household_id, reason=MoveReason.PROCESS, forced=True, occurred_at=event.occurred_at
+    )
     await handlers.transfer_household(uow, command, STREAM_LOCATION_TYPE[event.stream], caused_by(consumed))
 
 
@@ -58,17 +67,20 @@ async def on_decision_issued(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         return
     if (await handlers.load_reception(uow, event.household_id)).state is None:
         raise RetryLater(f"household {event.household_id} is not placed yet")
-    await handlers.link_to_municipality_of_current_location(uow, event.household_id, event.occurred_at,
-                                                            caused_by(consumed))
+    await handlers.link_to_municipality_of_current_location(
+        uow, event.household_id, event.occurred_at, caused_by(consumed)
+    )
 
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    return [ConsumerSpec(
-        name="placement",
-        topics=["intake.events", "procedure.events"],
-        handlers={
-            HouseholdRegistered: on_household_registered,
-            ReceptionStreamDetermined: on_reception_stream_determined,
-            DecisionIssued: on_decision_issued,
-        },
-    )]
+    return [
+        ConsumerSpec(
+            name="placement",
+            topics=["intake.events", "procedure.events"],
+            handlers={
+                HouseholdRegistered: on_household_registered,
+                ReceptionStreamDetermined: on_reception_stream_determined,
+                DecisionIssued: on_decision_issued,
+            },
+        )
+    ]

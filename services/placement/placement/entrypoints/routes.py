@@ -8,6 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import AwareDatetime, Field
 
+from placement.adapters import locations as location_table
+from placement.domain.location import Location, RegisterLocation
+from placement.service_layer import handlers
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.contracts.intake import MemberRole
@@ -15,10 +18,6 @@ from shared.contracts.placement import LocationType
 from shared.http import RequireScope, command_context
 from shared.ids import new_id
 from shared.runtime import Runtime, runtime_of
-
-from placement.adapters import locations as location_table
-from placement.domain.location import Location, RegisterLocation
-from placement.service_layer import handlers
 
 router = APIRouter(prefix="/v1")
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -59,9 +58,16 @@ class ReceptionOut(ApiModel):
 
 
 def _location_out(state: Location) -> LocationOut:
-    return LocationOut(location_id=state.location_id, name=state.name, location_type=state.location_type,
-                       municipality=state.municipality, province=state.province, capacity=state.capacity,
-                       occupied=state.occupied, free_places=state.free_places)
+    return LocationOut(
+        location_id=state.location_id,
+        name=state.name,
+        location_type=state.location_type,
+        municipality=state.municipality,
+        province=state.province,
+        capacity=state.capacity,
+        occupied=state.occupied,
+        free_places=state.free_places,
+    )
 
 
 @router.get("/locations", tags=["locations"], summary="All reception locations with their occupancy")
@@ -72,25 +78,38 @@ async def list_locations(
         return [_location_out(state) for state in await location_table.all_locations(uow.session)]
 
 
-@router.post("/locations", tags=["locations"], status_code=status.HTTP_201_CREATED,
-             summary="Register a reception location")
+@router.post(
+    "/locations",
+    tags=["locations"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a reception location",
+)
 async def register_location(
     body: LocationIn,
     response: Response,
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(RequireScope("placement:write"))],
 ) -> LocationOut:
-    command = RegisterLocation(location_id=new_id(), name=body.name, location_type=body.location_type,
-                               municipality=body.municipality, province=body.province, capacity=body.capacity,
-                               occurred_at=body.occurred_at or datetime.now(UTC))
+    command = RegisterLocation(
+        location_id=new_id(),
+        name=body.name,
+        location_type=body.location_type,
+        municipality=body.municipality,
+        province=body.province,
+        capacity=body.capacity,
+        occurred_at=body.occurred_at or datetime.now(UTC),
+    )
     async with runtime.units_of_work() as uow:
         state = await handlers.register_location(uow, command, command_context(principal))
     response.headers["Location"] = f"/v1/locations/{state.location_id}"
     return _location_out(state)
 
 
-@router.get("/households/{household_id}/reception", tags=["reception"],
-            summary="Where a household stays now, and how often it moved")
+@router.get(
+    "/households/{household_id}/reception",
+    tags=["reception"],
+    summary="Where a household stays now, and how often it moved",
+)
 async def get_reception(
     household_id: str,
     response: Response,
@@ -107,6 +126,8 @@ async def get_reception(
     return ReceptionOut(
         household_id=state.household_id,
         members=[MemberOut(person_id=m.person_id, role=m.role) for m in state.members],
-        location=_location_out(found[0]), moves=state.moves, forced_moves=state.forced_moves,
+        location=_location_out(found[0]),
+        moves=state.moves,
+        forced_moves=state.forced_moves,
         linked_municipality=state.linked_municipality,
     )

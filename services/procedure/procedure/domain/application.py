@@ -66,47 +66,77 @@ class IssueDecision:
 
 def lodge(state: Application | None, command: LodgeApplication) -> list[Event]:
     if state is not None:
-        raise RuleViolation(f"household {command.household_id} already has an application",
-                            code="application-already-lodged")
-    return [ApplicationLodged(application_id=application_id_for(command.household_id),
-                              household_id=command.household_id, person_ids=command.person_ids,
-                              occurred_at=command.occurred_at)]
+        raise RuleViolation(
+            f"household {command.household_id} already has an application", code="application-already-lodged"
+        )
+    return [
+        ApplicationLodged(
+            application_id=application_id_for(command.household_id),
+            household_id=command.household_id,
+            person_ids=command.person_ids,
+            occurred_at=command.occurred_at,
+        )
+    ]
 
 
 def determine_stream(state: Application, command: DetermineReceptionStream) -> list[Event]:
     if state.stream is not None:
-        raise RuleViolation(f"the reception stream of application {state.application_id} is already "
-                            f"{state.stream.value}", code="stream-already-determined")
+        raise RuleViolation(
+            f"the reception stream of application {state.application_id} is already {state.stream.value}",
+            code="stream-already-determined",
+        )
     if state.outcome is not None:
         raise RuleViolation("the application is already decided", code="already-decided")
     if (command.stream is ReceptionStream.ACCELERATED) != (command.ground is not None):
-        raise RuleViolation("an accelerated stream needs its ground; a not-accelerated stream has none",
-                            code="stream-ground-mismatch")
+        raise RuleViolation(
+            "an accelerated stream needs its ground; a not-accelerated stream has none",
+            code="stream-ground-mismatch",
+        )
     if command.occurred_at < state.lodged_at:
-        raise RuleViolation("the stream cannot be determined before the application was lodged",
-                            code="before-lodging")
-    return [ReceptionStreamDetermined(application_id=state.application_id, household_id=state.household_id,
-                                      stream=command.stream, ground=command.ground,
-                                      occurred_at=command.occurred_at)]
+        raise RuleViolation(
+            "the stream cannot be determined before the application was lodged", code="before-lodging"
+        )
+    return [
+        ReceptionStreamDetermined(
+            application_id=state.application_id,
+            household_id=state.household_id,
+            stream=command.stream,
+            ground=command.ground,
+            occurred_at=command.occurred_at,
+        )
+    ]
 
 
 def decide_application(state: Application, command: IssueDecision) -> list[Event]:
     if state.outcome is not None:
-        raise RuleViolation(f"application {state.application_id} is already decided ({state.outcome.value})",
-                            code="already-decided")
+        raise RuleViolation(
+            f"application {state.application_id} is already decided ({state.outcome.value})",
+            code="already-decided",
+        )
     if state.stream is None:
         raise RuleViolation("determine the reception stream before deciding", code="stream-not-determined")
     if command.occurred_at < state.lodged_at:
         raise RuleViolation("a decision cannot precede the application", code="before-lodging")
-    return [DecisionIssued(application_id=state.application_id, household_id=state.household_id,
-                           person_ids=state.person_ids, outcome=command.outcome, occurred_at=command.occurred_at)]
+    return [
+        DecisionIssued(
+            application_id=state.application_id,
+            household_id=state.household_id,
+            person_ids=state.person_ids,
+            outcome=command.outcome,
+            occurred_at=command.occurred_at,
+        )
+    ]
 
 
 def evolve(state: Application | None, event: Event) -> Application | None:
     match event:
         case ApplicationLodged():
-            return Application(application_id=event.application_id, household_id=event.household_id,
-                               person_ids=event.person_ids, lodged_at=event.occurred_at)
+            return Application(
+                application_id=event.application_id,
+                household_id=event.household_id,
+                person_ids=event.person_ids,
+                lodged_at=event.occurred_at,
+            )
         case ReceptionStreamDetermined() if state is not None:
             return replace(state, stream=event.stream, ground=event.ground)
         case DecisionIssued() if state is not None:

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.runtime import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
-
 from procedure.entrypoints.reactions import consumers
 from procedure.entrypoints.routes import router
+from shared.runtime import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
 
 DEFINITION = ServiceDefinition(
     name="procedure",

@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import AwareDatetime
 
+from procedure.domain import application
+from procedure.domain.application import Application, DetermineReceptionStream, IssueDecision
+from procedure.service_layer import handlers
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.contracts.procedure import AcceleratedGround, DecisionOutcome, ReceptionStream
 from shared.http import RequireScope, command_context, parse_if_match
 from shared.runtime import Runtime, runtime_of
-
-from procedure.domain import application
-from procedure.domain.application import Application, DetermineReceptionStream, IssueDecision
-from procedure.service_layer import handlers
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -46,9 +45,16 @@ class DecisionIn(ApiModel):
 
 
 def _out(state: Application) -> ApplicationOut:
-    return ApplicationOut(application_id=state.application_id, household_id=state.household_id,
-                          person_ids=list(state.person_ids), lodged_at=state.lodged_at, stream=state.stream,
-                          ground=state.ground, outcome=state.outcome, decided_at=state.decided_at)
+    return ApplicationOut(
+        application_id=state.application_id,
+        household_id=state.household_id,
+        person_ids=list(state.person_ids),
+        lodged_at=state.lodged_at,
+        stream=state.stream,
+        ground=state.ground,
+        outcome=state.outcome,
+        decided_at=state.decided_at,
+    )
 
 
 async def _read(runtime: Runtime, application_id: str, response: Response) -> ApplicationOut:
@@ -61,7 +67,9 @@ async def _read(runtime: Runtime, application_id: str, response: Response) -> Ap
 
 @router.get("/applications/{application_id}", summary="An asylum application and where it stands")
 async def get_application(
-    application_id: str, response: Response, runtime: RuntimeDep,
+    application_id: str,
+    response: Response,
+    runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("procedure:read"))],
 ) -> ApplicationOut:
     return await _read(runtime, application_id, response)
@@ -69,7 +77,9 @@ async def get_application(
 
 @router.get("/households/{household_id}/application", summary="The application of a registered household")
 async def get_household_application(
-    household_id: str, response: Response, runtime: RuntimeDep,
+    household_id: str,
+    response: Response,
+    runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("procedure:read"))],
 ) -> ApplicationOut:
     return await _read(runtime, application.application_id_for(household_id), response)
@@ -78,20 +88,36 @@ async def get_household_application(
 @router.post(
     "/applications/{application_id}/reception-stream",
     summary="Determine the reception stream: accelerated (with its ground) or not accelerated",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-        "stream": "accelerated", "ground": "safe-country-of-origin"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"example": {"stream": "accelerated", "ground": "safe-country-of-origin"}}
+            }
+        }
+    },
 )
 async def determine_reception_stream(
-    application_id: str, body: ReceptionStreamIn, response: Response, runtime: RuntimeDep,
+    application_id: str,
+    body: ReceptionStreamIn,
+    response: Response,
+    runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(RequireScope("procedure:write"))],
     if_match: IfMatch = None,
 ) -> ApplicationOut:
-    command = DetermineReceptionStream(application_id=application_id, stream=body.stream, ground=body.ground,
-                                       occurred_at=body.occurred_at or datetime.now(UTC))
+    command = DetermineReceptionStream(
+        application_id=application_id,
+        stream=body.stream,
+        ground=body.ground,
+        occurred_at=body.occurred_at or datetime.now(UTC),
+    )
     async with runtime.units_of_work() as uow:
-        state, version = await handlers.act(uow, application_id,
-                                            lambda s: application.determine_stream(s, command),
-                                            command_context(principal), if_match=parse_if_match(if_match))
+        state, version = await handlers.act(
+            uow,
+            application_id,
+            lambda s: application.determine_stream(s, command),
+            command_context(principal),
+            if_match=parse_if_match(if_match),
+        )
     response.headers["ETag"] = f'"{version}"'
     return _out(state)
 
@@ -102,15 +128,23 @@ async def determine_reception_stream(
     openapi_extra={"requestBody": {"content": {"application/json": {"example": {"outcome": "granted"}}}}},
 )
 async def issue_decision(
-    application_id: str, body: DecisionIn, response: Response, runtime: RuntimeDep,
+    application_id: str,
+    body: DecisionIn,
+    response: Response,
+    runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(RequireScope("procedure:write"))],
     if_match: IfMatch = None,
 ) -> ApplicationOut:
-    command = IssueDecision(application_id=application_id, outcome=body.outcome,
-                            occurred_at=body.occurred_at or datetime.now(UTC))
+    command = IssueDecision(
+        application_id=application_id, outcome=body.outcome, occurred_at=body.occurred_at or datetime.now(UTC)
+    )
     async with runtime.units_of_work() as uow:
-        state, version = await handlers.act(uow, application_id,
-                                            lambda s: application.decide_application(s, command),
-                                            command_context(principal), if_match=parse_if_match(if_match))
+        state, version = await handlers.act(
+            uow,
+            application_id,
+            lambda s: application.decide_application(s, command),
+            command_context(principal),
+            if_match=parse_if_match(if_match),
+        )
     response.headers["ETag"] = f'"{version}"'
     return _out(state)

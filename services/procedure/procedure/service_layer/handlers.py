@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
-
-from shared.contracts.base import Event
-from shared.domain import NotFound, PreconditionFailed
-from shared.eventstore import CommandContext, UnitOfWork
 
 from procedure.domain import application
 from procedure.domain.application import Application, LodgeApplication
+from shared.contracts.base import Event
+from shared.domain import NotFound, PreconditionFailed, fold
+from shared.eventstore import CommandContext, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +20,7 @@ class Loaded:
 
 async def load(uow: UnitOfWork, application_id: str) -> Loaded:
     recorded = await uow.events.read_stream(application.stream_id(application_id))
-    return Loaded(reduce(application.evolve, (r.event for r in recorded), None), len(recorded))
+    return Loaded(fold(application.evolve, (r.event for r in recorded), None), len(recorded))
 
 
 async def get(uow: UnitOfWork, application_id: str) -> Loaded:
@@ -38,7 +36,7 @@ async def lodge(uow: UnitOfWork, command: LodgeApplication, context: CommandCont
     new_events = application.lodge(loaded.state, command)
     await uow.events.append(application.stream_id(application_id), loaded.version, new_events, context)
     await uow.commit()
-    state = reduce(application.evolve, new_events, loaded.state)
+    state = fold(application.evolve, new_events, loaded.state)
     assert state is not None
     return state
 
@@ -61,6 +59,6 @@ async def act(
     new_events = decide(loaded.state)
     await uow.events.append(application.stream_id(application_id), loaded.version, new_events, context)
     await uow.commit()
-    state = reduce(application.evolve, new_events, loaded.state)
+    state = fold(application.evolve, new_events, loaded.state)
     assert state is not None
     return state, loaded.version + len(new_events)

@@ -38,18 +38,30 @@ class OpenReturnCase:
 
 def open_case(state: ReturnCase | None, command: OpenReturnCase) -> list[Event]:
     if state is not None:
-        raise RuleViolation(f"household {command.household_id} already has return case {state.case_id}",
-                            code="return-case-already-open")
-    return [ReturnCaseOpened(case_id=case_id_for(command.household_id), household_id=command.household_id,
-                             application_id=command.application_id, person_ids=command.person_ids,
-                             occurred_at=command.occurred_at)]
+        raise RuleViolation(
+            f"household {command.household_id} already has return case {state.case_id}",
+            code="return-case-already-open",
+        )
+    return [
+        ReturnCaseOpened(
+            case_id=case_id_for(command.household_id),
+            household_id=command.household_id,
+            application_id=command.application_id,
+            person_ids=command.person_ids,
+            occurred_at=command.occurred_at,
+        )
+    ]
 
 
 def evolve(state: ReturnCase | None, event: Event) -> ReturnCase | None:
     if isinstance(event, ReturnCaseOpened):
-        return ReturnCase(case_id=event.case_id, household_id=event.household_id,
-                          application_id=event.application_id, person_ids=event.person_ids,
-                          opened_at=event.occurred_at)
+        return ReturnCase(
+            case_id=event.case_id,
+            household_id=event.household_id,
+            application_id=event.application_id,
+            person_ids=event.person_ids,
+            opened_at=event.occurred_at,
+        )
     return state
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from functools import reduce
-
-from shared.domain import NotFound
-from shared.eventstore import CommandContext, UnitOfWork
-
 from repatriation.domain import return_case
 from repatriation.domain.return_case import OpenReturnCase, ReturnCase
+from shared.domain import NotFound, fold
+from shared.eventstore import CommandContext, UnitOfWork
 
 
 async def load(uow: UnitOfWork, case_id: str) -> tuple[ReturnCase | None, int]:
     recorded = await uow.events.read_stream(return_case.stream_id(case_id))
-    return reduce(return_case.evolve, (r.event for r in recorded), None), len(recorded)
+    return fold(return_case.evolve, (r.event for r in recorded), None), len(recorded)
 
 
 async def get(uow: UnitOfWork, case_id: str) -> tuple[ReturnCase, int]:
@@ -29,6 +26,6 @@ async def open_case(uow: UnitOfWork, command: OpenReturnCase, context: CommandCo
     new_events = return_case.open_case(state, command)
     await uow.events.append(return_case.stream_id(case_id), version, new_events, context)
     await uow.commit()
-    opened = reduce(return_case.evolve, new_events, state)
+    opened = fold(return_case.evolve, new_events, state)
     assert opened is not None
     return opened

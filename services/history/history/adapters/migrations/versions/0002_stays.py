@@ -18,7 +18,9 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "stays",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("person_id", sa.String(36), nullable=False),
         sa.Column("household_id", sa.String(36), nullable=False),
         sa.Column("location_id", sa.String(36), nullable=False),

@@ -1,0 +1,90 @@
+"""The five services as real processes (uvicorn), on PostgreSQL and the test run's Kafka broker:
+what an integrating agency would talk to. Used by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.cli import SERVICES
+from tests.infrastructure import free_port
+
+
+@dataclass
+class ServiceStack:
+    kafka_bootstrap: str
+    database_urls: dict[str, str]
+    jwks_path: Path
+    log_dir: Path
+    urls: dict[str, str] = field(default_factory=dict)
+    _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name, (factory, _) in SERVICES.items():
+            port = free_port()
+            env = dict(
+                os.environ,
+                ASIELKETEN_ENV="test",
+                ASIELKETEN_DATA_DIR=str(self.log_dir),
+                KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
+                AUTH_JWKS_PATH=str(self.jwks_path),
+                **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
+            )
+            log = (self.log_dir / f"{name}.log").open("ab")
+            self._processes[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    factory,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self.urls[name] = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout_s
+        for name, url in self.urls.items():
+            while not _healthy(url):
+                if self._processes[name].poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{name} did not become healthy; log:\n{self.log(name)[-4000:]}")
+                time.sleep(0.2)
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self._processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

@@ -1,0 +1,235 @@
+"""Helpers for the unit, contract and messaging tests: sample events and envelopes, migrated stores,
+and bounded Kafka reads and writes."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import types
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.contracts import Event, chain_registry
+from shared.contracts.placement import LocationPlacesTaken
+from shared.envelope import Envelope, KafkaMessage
+from shared.eventstore import CommandContext, UnitOfWorkFactory
+from shared.eventstore.database import create_engine, session_factory
+from shared.eventstore.migrations import upgrade_to_head_async
+from shared.eventstore.schema import outbox
+from shared.ids import new_id
+from shared.kafka import make_producer, start_bounded, stop_quietly
+
+REPO = Path(__file__).resolve().parent.parent
+EVENT_STORE_MIGRATIONS = REPO / "services" / "intake" / "intake" / "adapters" / "migrations"
+TEST_SOURCE = "urn:test"
+
+# --- events and envelopes ----------------------------------------------------------------------
+
+MOMENT = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
+
+# A value for every string pattern a contract uses; a new pattern makes `build_event` fail loudly.
+PATTERN_SAMPLES = {r"^[A-Z]{3}$": "ERI"}
+
+
+def build_event(model: type[Event], **overrides: Any) -> Event:
+    """An instance of `model` with EVERY field given a value (optional fields too), from its annotations."""
+    return _build_model(model, overrides)
+
+
+def _build_model(model: type[BaseModel], overrides: dict[str, Any]) -> Any:
+    values = {
+        name: overrides[name] if name in overrides else _value_for(name, info.annotation, info)
+        for name, info in model.model_fields.items()
+    }
+    return model(**values)
+
+
+def _value_for(name: str, annotation: Any, info: FieldInfo | None) -> Any:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        (present,) = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return _value_for(name, present, info)
+    if origin is tuple:
+        item, *_ = get_args(annotation)
+        return (_value_for(name, item, None),)
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum):
+            return next(iter(annotation))
+        if issubclass(annotation, BaseModel):
+            return _build_model(annotation, {})
+        if annotation is bool:
+            return True  # not the usual default
+        if annotation is int:
+            return _int_within(info)
+        if annotation is str:
+            return _string_matching(name, info)
+        if annotation is datetime:
+            return MOMENT
+    raise NotImplementedError(f"build_event cannot fill field {name!r} of type {annotation!r} yet")
+
+
+def _int_within(info: FieldInfo | None) -> int:
+    low = high = None
+    for constraint in info.metadata if info else ():
+        if (bound := getattr(constraint, "ge", None)) is not None:
+            low = bound
+        if (bound := getattr(constraint, "gt", None)) is not None:
+            low = bound + 1
+        if (bound := getattr(constraint, "le", None)) is not None:
+            high = bound
+        if (bound := getattr(constraint, "lt", None)) is not None:
+            high = bound - 1
+    if low is not None and high is not None:
+        return (low + high) // 2
+    if low is not None:
+        return low + 2
+    if high is not None:
+        return high - 2
+    return 7
+
+
+def _string_matching(name: str, info: FieldInfo | None) -> str:
+    patterns = [getattr(c, "pattern", None) for c in (info.metadata if info else ())]
+    patterns = [p for p in patterns if p]
+    if not patterns:
+        return new_id() if name.endswith("_id") or name.endswith("_ids") else f"{name}-{new_id()[-6:]}"
+    (pattern,) = patterns
+    if pattern not in PATTERN_SAMPLES:
+        raise NotImplementedError(f"add a sample for pattern {pattern!r} (field {name!r}) to PATTERN_SAMPLES")
+    sample = PATTERN_SAMPLES[pattern]
+    assert re.fullmatch(pattern, sample)
+    return sample
+
+
+def places_taken(location_id: str, places: int = 1) -> LocationPlacesTaken:
+    """A small, valid event about one location (its subject is `location_id`)."""
+    return LocationPlacesTaken(
+        location_id=location_id, household_id=new_id(), places=places, occurred_at=datetime.now(UTC)
+    )
+
+
+def envelope_for(event: Event, *, stream_version: int = 1, **overrides: Any) -> Envelope:
+    """A complete envelope around `event` (every optional attribute filled in)."""
+    attributes: dict[str, Any] = {
+        "id": new_id(),
+        "source": TEST_SOURCE,
+        "type": event.type_name,
+        "subject": event.subject,
+        "time": datetime.now(UTC),
+        "occurredat": event.occurred_at,
+        "schemaversion": event.schema_version,
+        "actor": "COA:test-client",
+        "correlationid": new_id(),
+        "causationid": new_id(),
+        "streamid": f"stream-{event.subject}",
+        "streamversion": stream_version,
+        "legalbasis": event.legal_basis,
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "data": event.data(),
+    }
+    attributes.update(overrides)
+    return Envelope(**attributes)
+
+
+def command_context(**overrides: Any) -> CommandContext:
+    values: dict[str, Any] = {
+        "actor": "COA:test-client",
+        "correlation_id": new_id(),
+        "causation_id": new_id(),
+    }
+    values.update(overrides)
+    return CommandContext(**values)
+
+
+# --- stores --------------------------------------------------------------------------------------
+
+
+async def migrated_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine on a database that holds the event-store tables (intake's migrations)."""
+    await upgrade_to_head_async(url, EVENT_STORE_MIGRATIONS)
+    return create_engine(url, pool_size=pool_size)
+
+
+def units_of_work(engine: AsyncEngine, topic: str, *, source: str = TEST_SOURCE) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(session_factory(engine), chain_registry(), source=source, topic=topic)
+
+
+async def outbox_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+
+# --- Kafka ---------------------------------------------------------------------------------------
+
+
+def new_topic(prefix: str) -> str:
+    return f"test.{prefix}.{new_id()[-12:]}"
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: Iterable[KafkaMessage], timeout: float = 30.0
+) -> None:
+    """Send `messages` to `topic` in order and wait until Kafka acknowledged every one."""
+    producer = make_producer(bootstrap, f"test-producer-{new_id()[-6:]}")
+    await start_bounded(producer)
+    try:
+        async with asyncio.timeout(timeout):
+            for message in messages:
+                await producer.send_and_wait(
+                    topic, value=message.value, key=message.key, headers=message.headers
+                )
+    finally:
+        await stop_quietly(producer)
+
+
+async def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord[Any, Any]]:
+    """Every record on `topic` now, from offset 0 up to the end offsets, partition by partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await start_bounded(consumer)
+    try:
+        async with asyncio.timeout(timeout):
+            await consumer.topics()  # load the cluster metadata
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            assert partitions, f"topic {topic} does not exist"
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            records: list[ConsumerRecord[Any, Any]] = []
+            while any(await consumer.position(p) < ends[p] for p in partitions):
+                batch = await consumer.getmany(*partitions, timeout_ms=200)
+                for messages in batch.values():
+                    records.extend(messages)
+            return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        await stop_quietly(consumer)
+
+
+def header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
+    values = [value.decode() for key, value in record.headers if key == name]
+    return values[-1] if values else None
+
+
+def first_occurrences(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[str, list[int]]:
+    """Per key, the stream versions of each event id's first appearance, in topic order."""
+    seen: set[str] = set()
+    per_key: dict[str, list[int]] = {}
+    for record in records:
+        event_id = header(record, "ce_id")
+        assert event_id is not None
+        if event_id in seen:
+            continue
+        seen.add(event_id)
+        per_key.setdefault(record.key.decode(), []).append(int(header(record, "ce_streamversion") or 0))
+    return per_key

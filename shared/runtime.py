@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import text
 
 from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
 from shared.consumer import EventConsumer, Handler
 from shared.contracts import Event, EventRegistry, chain_registry
 from shared.eventstore import UnitOfWorkFactory
@@ -29,6 +31,7 @@ from shared.http import health_router, install_edge_middleware, install_problem_
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay
+from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -54,13 +57,17 @@ class ServiceDefinition:
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     registry: Callable[[], EventRegistry] = chain_registry
     publishes: bool = True  # False for the read side: it owns no event stream, so no relay or topic
+    deadlines: Callable[[Runtime], Mapping[str, DeadlineHandler]] = lambda _runtime: {}
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Runtime:
-    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    def __init__(
+        self, definition: ServiceDefinition, settings: ServiceSettings, clock: Clock | None = None
+    ) -> None:
         self.definition = definition
         self.settings = settings
+        self.clock: Clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_s))
         self.registry = definition.registry()
         self.engine = create_engine(settings.database_url)
         self.topic = events_topic(definition.name)
@@ -76,6 +83,7 @@ class Runtime:
         self.units_of_work.on_commit.append(self.relay.notify)
         self.verifier: TokenVerifier | None = None
         self.consumers: list[EventConsumer] = []
+        self.scheduler: DeadlineScheduler | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -98,6 +106,14 @@ class Runtime:
             )
             for spec in self.definition.consumers(self)
         ]
+        deadline_handlers = self.definition.deadlines(self)
+        if deadline_handlers:
+            self.scheduler = DeadlineScheduler(self.units_of_work, deadline_handlers, self.clock)
+            self._tasks.append(
+                asyncio.create_task(
+                    self.scheduler.run(self._stopping), name=f"{self.definition.name}-deadlines"
+                )
+            )
         if self.definition.on_start is not None:
             await self.definition.on_start(self)
         self._tasks.append(
@@ -172,12 +188,14 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def create_service_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+def create_service_app(
+    definition: ServiceDefinition, settings: ServiceSettings | None = None, clock: Clock | None = None
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or ServiceSettings.load(definition.name)
         configure_logging(definition.name, resolved.log_level)
-        runtime = Runtime(definition, resolved)
+        runtime = Runtime(definition, resolved, clock)
         await runtime.start()
         app.state.runtime = runtime
         log.info(

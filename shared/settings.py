@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     auth_audience: str = Field(DEFAULT_AUDIENCE, validation_alias=_env("AUTH_AUDIENCE"))
     event_source: str = ""
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
+    clock_offset_s: float = Field(0.0, validation_alias=_env("ASIELKETEN_CLOCK_OFFSET_S"))
 
     @model_validator(mode="after")
     def _defaults_and_fail_closed(self) -> ServiceSettings:
@@ -52,6 +53,10 @@ class ServiceSettings(BaseSettings):
             self.event_source = f"urn:nld:asielketen:systeem:{self.service}"
         if self.auth_jwks_path is None:
             self.auth_jwks_path = self.data_dir / "auth" / "jwks.json"
+        if self.environment == "production" and self.clock_offset_s:
+            raise ValueError(
+                "ASIELKETEN_CLOCK_OFFSET_S moves the clock; it is for rehearsals, not production"
+            )
         if self.environment == "production" and self.auth_issuer == DEV_ISSUER:
             raise ValueError("AUTH_ISSUER is the development issuer; configure the real issuer in production")
         return self

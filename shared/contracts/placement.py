@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -30,54 +31,138 @@ class LocationType(StrEnum):
     TGO = "tgo"  # temporary municipal reception, to be avoided
     WAITING_LOCATION = "wachtlocatie"
 
+    @property
+    def to_be_avoided(self) -> bool:
+        """The letter: crisis emergency and temporary municipal locations are avoided where possible."""
+        return self in (LocationType.CRISISNOODOPVANG, LocationType.TGO)
+
+    @property
+    def main_form(self) -> bool:
+        return self in (LocationType.AZC_AANMELD, LocationType.AZC_VERSNELD, LocationType.AZC_REGULIER)
+
+    @property
+    def special_form(self) -> bool:
+        return self in (LocationType.HTL, LocationType.IBO)
+
 
 class MoveReason(StrEnum):
-    REGISTRATION = "registration"  # the first placement at an azc with registration facilities
+    REGISTRATION = (
+        "registration"  # the first placement (an azc with registration facilities, or a waiting location)
+    )
     PROCESS = "process"  # the one process move after the reception stream is determined
     LOCATION_CLOSURE = "location-closure"
     OWN_REQUEST = "own-request"
     SAFETY = "safety"
-    MEASURE = "measure"  # htl
-    CARE = "care"  # ibo
+    MEASURE = "measure"  # to or from an htl
+    CARE = "care"  # to or from an ibo
     CAPACITY = "capacity"
+    RETURN = "return"  # to a VBL or a family location after the local chain decision
 
 
-class LocationRegistered(Event):
-    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-registered"
+class Justification(StrEnum):
+    """Why a further forced move of a child is unavoidable.
+
+    A code: the assessment's details stay with COA."""
+
+    MEDICAL_NECESSITY = "medical-necessity"
+    SAFETY = "safety"
+    LOCATION_CLOSURE_WITHOUT_ALTERNATIVE = "location-closure-without-alternative"
+    FAMILY_REUNIFICATION = "family-reunification"
+    RETURN_DECISION = "return-decision"
+
+
+class ReceptionEndReason(StrEnum):
+    HOUSED = "housed"
+    DEPARTED = "departed"
+    DEPARTED_UNKNOWN_DESTINATION = "departed-unknown-destination"  # MOB
+    DEPARTURE_PERIOD_EXPIRED = "departure-period-expired"
+    LOCAL_CHAIN_DECISION = "local-chain-decision"
+    DUBLIN_TRANSFER = "dublin-transfer"
+    DETENTION = "detention"
+
+
+class _LocationFact(Event):
     subject_field: ClassVar[str] = "location_id"
     legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
 
     location_id: str
+
+
+class LocationRegistered(_LocationFact):
+    """A reception location with its capacity and the features that matter for placing children.
+    v2 added the features."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-registered"
+    schema_version: ClassVar[int] = 2
+
     name: str
     location_type: LocationType
     municipality: str
     province: str
     capacity: int = Field(ge=0)
+    near_open_water: bool
+    school_nearby: bool
+    medical_facilities: bool
 
 
-class LocationPlacesTaken(Event):
+def upcast_location_registered_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 recorded no features; unknown features are taken as absent."""
+    return {"near_open_water": False, "school_nearby": False, "medical_facilities": False, **payload}
+
+
+class LocationCapacityChanged(_LocationFact):
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-capacity-changed"
+
+    capacity: int = Field(ge=0)
+
+
+class LocationClosureAnnounced(_LocationFact):
+    """The location will close at `closes_at`; its residents get transfer proposals."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-closure-announced"
+
+    closes_at: datetime
+
+
+class LocationClosed(_LocationFact):
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-closed"
+
+
+class LocationPlacesTaken(_LocationFact):
     """Places at a location were taken by a household (capacity bookkeeping, keyed by location)."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-places-taken"
-    subject_field: ClassVar[str] = "location_id"
-    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
 
-    location_id: str
     household_id: str
     places: int = Field(ge=1)
 
 
-class LocationPlacesReleased(Event):
+class LocationPlacesReleased(_LocationFact):
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.location-places-released"
-    subject_field: ClassVar[str] = "location_id"
-    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
 
-    location_id: str
     household_id: str
     places: int = Field(ge=1)
+
+
+class ChildInterestAssessed(Event):
+    """COA weighed the child's interest before a forced move (booleans and a code only)."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.child-interest-assessed"
+    subject_field: ClassVar[str] = "household_id"
+    legal_basis: ClassVar[str] = "Verdrag inzake de rechten van het kind art. 3; Rva 2005"
+
+    assessment_id: str
+    household_id: str
+    first_degree_family_nearby: bool
+    medical_necessity: bool
+    school_continuity: bool
+    justification: Justification | None = None
 
 
 class _ResidentAtLocation(Event):
+    subject_field: ClassVar[str] = "person_id"
+    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
+
     person_id: str
     household_id: str
     role: MemberRole
@@ -93,19 +178,51 @@ class ResidentPlaced(_ResidentAtLocation):
     """A person's first reception place (the start of their residence history with COA)."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.resident-placed"
-    subject_field: ClassVar[str] = "person_id"
-    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
 
 
 class ResidentTransferred(_ResidentAtLocation):
-    """A person moved from one reception location to another (the `location_*` fields are the new one)."""
+    """A person moved from one reception location to another (the `location_*` fields are the new one).
+    v2 added what the children policy needs: whether the household's move involves children, whether
+    it falls in a school holiday, and the child-interest assessment it rests on."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.resident-transferred"
-    subject_field: ClassVar[str] = "person_id"
-    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
+    schema_version: ClassVar[int] = 2
 
     from_location_id: str
     forced: bool
+    involves_children: bool
+    in_school_holiday: bool
+    assessment_id: str | None = None
+
+
+def upcast_resident_transferred_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 did not record the children fields; the moving person's own role is the best evidence left."""
+    return {
+        "involves_children": payload.get("role") == "child",
+        "in_school_holiday": False,
+        "assessment_id": None,
+        **payload,
+    }
+
+
+class TransferProposed(Event):
+    """A transfer COA intends to make (for instance because a location closes), dated where possible in
+    a school holiday for households with children. It happens only when executed."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.transfer-proposed"
+    subject_field: ClassVar[str] = "household_id"
+    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
+
+    proposal_id: str
+    household_id: str
+    from_location_id: str
+    to_location_id: str
+    to_location_name: str
+    proposed_for: datetime
+    reason: MoveReason
+    forced: bool
+    involves_children: bool
+    in_school_holiday: bool
 
 
 class HouseholdLinkedToMunicipality(Event):
@@ -120,11 +237,34 @@ class HouseholdLinkedToMunicipality(Event):
     person_ids: tuple[str, ...] = Field(min_length=1)
 
 
+class ResidentLeftReception(Event):
+    """A person's right to (or use of) reception ended: the end of their last stay."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.resident-left-reception"
+    subject_field: ClassVar[str] = "person_id"
+    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
+
+    person_id: str
+    household_id: str
+    location_id: str
+    reason: ReceptionEndReason
+
+
 PLACEMENT_EVENTS: tuple[type[Event], ...] = (
     LocationRegistered,
+    LocationCapacityChanged,
+    LocationClosureAnnounced,
+    LocationClosed,
     LocationPlacesTaken,
     LocationPlacesReleased,
+    ChildInterestAssessed,
     ResidentPlaced,
     ResidentTransferred,
+    TransferProposed,
     HouseholdLinkedToMunicipality,
+    ResidentLeftReception,
 )
+PLACEMENT_UPCASTERS = [
+    (LocationRegistered.type_name, 1, upcast_location_registered_v1_v2),
+    (ResidentTransferred.type_name, 1, upcast_resident_transferred_v1_v2),
+]

@@ -14,9 +14,36 @@ from tests.e2e.conftest import Chain
 
 
 async def _register(chain: Chain, members: list[dict[str, Any]]) -> dict[str, Any]:
-    response = await chain.call("POST", "intake", "/v1/households", "AVIM", json={"members": members})
+    relations = ["head", *(("child" if m["role"] == "child" else "partner") for m in members[1:])]
+    body = {
+        "arrivalGroup": "first-application",
+        "channel": "ter-apel",
+        "members": [
+            {**member, "relation": relation} for member, relation in zip(members, relations, strict=True)
+        ],
+    }
+    response = await chain.call("POST", "intake", "/v1/households", "AVIM", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+async def ind(
+    chain: Chain, application_id: str, step: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    response = await chain.call(
+        "POST", "procedure", f"/v1/applications/{application_id}/{step}", "IND", json=body or {}
+    )
+    assert response.status_code in (200, 201), (step, response.text)
+    return dict(response.json())
+
+
+async def reject_finally(chain: Chain, application_id: str) -> None:
+    """The IND hears the applicant on location, intends to reject, rejects; the appeal is rejected."""
+    await ind(chain, application_id, "hearings", {"kind": "registration", "site": "on-location"})
+    await ind(chain, application_id, "intended-decision", {"intendedOutcome": "rejected-unfounded"})
+    await ind(chain, application_id, "decision", {"outcome": "rejected-unfounded"})
+    await ind(chain, application_id, "appeal", {"suspensive": True})
+    await ind(chain, application_id, "appeal-ruling", {"outcome": "unfounded"})
 
 
 async def _wait_for(
@@ -92,15 +119,9 @@ async def test_family_accelerated_and_rejected_gets_a_return_case(chain: Chain) 
     assert reception["location"]["locationType"] == "azc-versneld"
     assert reception["forcedMoves"] == 1
 
-    # When the application is rejected
-    response = await chain.call(
-        "POST",
-        "procedure",
-        f"/v1/applications/{application['applicationId']}/decision",
-        "IND",
-        json={"outcome": "rejected"},
-    )
-    assert response.status_code == 200, response.text
+    # When the application is rejected (after the hearing and an intended decision), appealed, and the
+    # appeal rejected, the rejection is final
+    await reject_finally(chain, application["applicationId"])
 
     # then DT&V has a return case for the whole household, and no municipality is linked
     case = await _wait_for(

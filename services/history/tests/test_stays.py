@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from history.domain.stays import stay_started_by
-
 from shared.contracts.intake import MemberRole
 from shared.contracts.placement import LocationType, MoveReason, ResidentPlaced, ResidentTransferred
 from shared.ids import new_id
@@ -30,7 +29,12 @@ def _fields() -> dict[str, object]:
 
 def test_a_transfer_opens_a_stay_on_the_day_of_the_move_even_when_recorded_later() -> None:
     event = ResidentTransferred(
-        **_fields(), reason=MoveReason.PROCESS, from_location_id=new_id(), forced=True
+        **_fields(),
+        reason=MoveReason.PROCESS,
+        from_location_id=new_id(),
+        forced=True,
+        involves_children=True,
+        in_school_holiday=False,
     )
     stay = stay_started_by(event, event_id=new_id(), recorded_at=RECORDED)
     assert (stay.valid_from, stay.valid_to, stay.recorded_at) == (MOVED, None, RECORDED)

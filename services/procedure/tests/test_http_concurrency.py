@@ -14,11 +14,11 @@ from types import TracebackType
 import httpx
 import pytest
 from fastapi import FastAPI
-from procedure.domain import application
-from procedure.domain.application import DetermineReceptionStream, LodgeApplication
+
+from procedure.domain import preparation
+from procedure.domain.commands import DetermineReceptionStream, LodgeApplication
 from procedure.entrypoints.app import create_app
 from procedure.service_layer import handlers
-
 from shared.contracts.procedure import AcceleratedGround, ReceptionStream
 from shared.eventstore import CommandContext, EventStore, UnitOfWork, UnitOfWorkFactory
 from shared.ids import new_id
@@ -75,10 +75,9 @@ class _CompetitorFirst(UnitOfWork):
                     await rival.events.append(
                         stream_id,
                         expected_version,
-                        application.determine_stream(
+                        preparation.determine_stream(
                             state,
                             DetermineReceptionStream(
-                                application_id=state.application_id,
                                 stream=ReceptionStream.NOT_ACCELERATED,
                                 ground=None,
                                 occurred_at=datetime.now(UTC),

@@ -27,6 +27,7 @@ class Stay:
     reason: str
     forced: bool
     event_id: str
+    end_reason: str | None
     recorded_at: datetime
 
 
@@ -47,4 +48,5 @@ def stay_started_by(
         forced=event.forced if isinstance(event, ResidentTransferred) else False,
         event_id=event_id,
         recorded_at=recorded_at,
+        end_reason=None,
     )

@@ -7,25 +7,33 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from history.entrypoints.routes import router
-from history.service_layer.residence import on_resident_placed_or_transferred
-from shared.contracts.placement import ResidentPlaced, ResidentTransferred
+from history.service_layer.residence import on_resident_left_reception, on_resident_placed_or_transferred
+from history.service_layer.timeline import on_any_fact
+from shared.consumer import ConsumedEvent, Handler
+from shared.contracts import ALL_EVENTS, Event
+from shared.contracts.placement import ResidentLeftReception, ResidentPlaced, ResidentTransferred
+from shared.eventstore import UnitOfWork
 from shared.runtime import ConsumerSpec, Runtime, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
 
 EVENT_TOPICS = ["intake.events", "placement.events", "procedure.events", "return.events"]
 
 
+def _in_turn(*handlers: Handler) -> Handler:
+    async def run(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        for handler in handlers:
+            await handler(uow, consumed)
+
+    return run
+
+
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
-    return [
-        ConsumerSpec(
-            name="history",
-            topics=EVENT_TOPICS,
-            handlers={
-                ResidentPlaced: on_resident_placed_or_transferred,
-                ResidentTransferred: on_resident_placed_or_transferred,
-            },
-        )
-    ]
+    handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
+    handlers[ResidentPlaced] = handlers[ResidentTransferred] = _in_turn(
+        on_resident_placed_or_transferred, on_any_fact
+    )
+    handlers[ResidentLeftReception] = _in_turn(on_resident_left_reception, on_any_fact)
+    return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers)]
 
 
 DEFINITION = ServiceDefinition(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from history.adapters.tables import stays
 from history.domain.stays import Stay, stay_started_by
 from shared.consumer import ConsumedEvent
-from shared.contracts.placement import ResidentPlaced, ResidentTransferred
+from shared.contracts.placement import ResidentLeftReception, ResidentPlaced, ResidentTransferred
 from shared.eventstore import UnitOfWork
 
 
@@ -26,6 +26,17 @@ async def on_resident_placed_or_transferred(uow: UnitOfWork, consumed: ConsumedE
             .values(valid_to=event.occurred_at)
         )
     await uow.session.execute(sa.insert(stays).values(**asdict(stay)))
+
+
+async def on_resident_left_reception(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    """The last stay ends when the person's reception ends (housed, departed, ...)."""
+    event = consumed.event
+    assert isinstance(event, ResidentLeftReception)
+    await uow.session.execute(
+        sa.update(stays)
+        .where(stays.c.person_id == event.person_id, stays.c.valid_to.is_(None))
+        .values(valid_to=event.occurred_at, end_reason=event.reason.value)
+    )
 
 
 async def residence_history(session: AsyncSession, person_id: str) -> list[Stay]:

@@ -1,82 +1,56 @@
-"""HTTP routes of intake: translate HTTP to commands and back, nothing more."""
+"""HTTP routes of intake for households: translate HTTP to commands and back, nothing more.
+
+Reads carry an `ETag` (the household's stream version); commands on an existing household honour
+`If-Match` with it (412 when stale).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Depends, Header, Response, status
 
-from intake.domain.household import Household, NewMember, RegisterHousehold
+from intake.domain.identification import PreRegister
+from intake.domain.registration import NewMember, RegisterHousehold
+from intake.entrypoints.schemas import HouseholdOut, PreRegistrationIn, RegisterHouseholdIn, household_out
 from intake.service_layer import handlers
-from shared.api import ApiModel
 from shared.auth import Principal
-from shared.contracts.intake import MemberRole, RegistrationChannel
-from shared.http import RequireScope, command_context
+from shared.http import RequireScope, command_context, parse_if_match
 from shared.ids import new_id
 from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(prefix="/v1", tags=["households"])
-
-
-class MemberIn(ApiModel):
-    role: MemberRole
-    birth_year: int = Field(ge=1900, le=2100, examples=[1990])
-    nationality: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3", examples=["SYR"])
-
-
-class RegisterHouseholdIn(ApiModel):
-    channel: RegistrationChannel = RegistrationChannel.TER_APEL
-    members: list[MemberIn] = Field(min_length=1, max_length=30)
-    occurred_at: AwareDatetime | None = Field(
-        None, description="When the household reported (valid time); defaults to now"
-    )
-
-
-class MemberOut(ApiModel):
-    person_id: str
-    role: MemberRole
-    birth_year: int
-    nationality: str
-
-
-class HouseholdOut(ApiModel):
-    household_id: str
-    channel: RegistrationChannel
-    members: list[MemberOut]
-    registered_at: datetime
-
-
-def _out(state: Household) -> HouseholdOut:
-    return HouseholdOut(
-        household_id=state.household_id,
-        channel=state.channel,
-        members=[
-            MemberOut(person_id=m.person_id, role=m.role, birth_year=m.birth_year, nationality=m.nationality)
-            for m in state.members
-        ],
-        registered_at=state.registered_at,
-    )
-
-
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
+Writer = Annotated[Principal, Depends(RequireScope("intake:write"))]
+Reader = Annotated[Principal, Depends(RequireScope("intake:read"))]
+
+
+def _loaded(loaded: handlers.Loaded, response: Response) -> HouseholdOut:
+    assert loaded.state is not None
+    response.headers["ETag"] = f'"{loaded.version}"'
+    return household_out(loaded.state)
 
 
 @router.post(
     "/households",
     status_code=status.HTTP_201_CREATED,
     summary="Register a household that reported at a registration channel",
+    description="Publishes HouseholdRegistered (v2) and one PersonRegistered per member. The first "
+    "member is the head; every other member's relation is stated relative to the head.",
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {
                     "example": {
                         "channel": "ter-apel",
+                        "arrivalGroup": "first-application",
                         "members": [
-                            {"role": "adult", "birthYear": 1988, "nationality": "SYR"},
-                            {"role": "child", "birthYear": 2016, "nationality": "SYR"},
+                            {"role": "adult", "relation": "head", "birthYear": 1988, "nationality": "SYR"},
+                            {"role": "child", "relation": "child", "birthYear": 2016, "nationality": "SYR"},
                         ],
+                        "familyElsewhere": [],
                     }
                 }
             }
@@ -84,36 +58,61 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
     },
 )
 async def register_household(
-    body: RegisterHouseholdIn,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(RequireScope("intake:write"))],
+    body: RegisterHouseholdIn, response: Response, runtime: RuntimeDep, principal: Writer
 ) -> HouseholdOut:
     command = RegisterHousehold(
         household_id=new_id(),
         channel=body.channel,
+        arrival_group=body.arrival_group,
         members=tuple(
-            NewMember(person_id=new_id(), role=m.role, birth_year=m.birth_year, nationality=m.nationality)
+            NewMember(
+                person_id=new_id(),
+                role=m.role,
+                relation=m.relation,
+                birth_year=m.birth_year,
+                nationality=m.nationality,
+            )
             for m in body.members
         ),
+        family_elsewhere=tuple(body.family_elsewhere),
         occurred_at=body.occurred_at or datetime.now(UTC),
     )
     async with runtime.units_of_work() as uow:
-        state = await handlers.register_household(uow, command, command_context(principal))
-    response.headers["Location"] = f"/v1/households/{state.household_id}"
-    response.headers["ETag"] = '"1"'
-    return _out(state)
+        loaded = await handlers.register_household(uow, command, command_context(principal))
+    response.headers["Location"] = f"/v1/households/{command.household_id}"
+    return _loaded(loaded, response)
 
 
-@router.get("/households/{household_id}", summary="A registered household and its members")
+@router.get(
+    "/households/{household_id}",
+    summary="A registered household: its members' current facts and where intake stands",
+)
 async def get_household(
-    household_id: str,
-    response: Response,
-    runtime: RuntimeDep,
-    _: Annotated[Principal, Depends(RequireScope("intake:read"))],
+    household_id: str, response: Response, runtime: RuntimeDep, _: Reader
 ) -> HouseholdOut:
     async with runtime.units_of_work() as uow:
         loaded = await handlers.get_household(uow, household_id)
-    assert loaded.state is not None
-    response.headers["ETag"] = f'"{loaded.version}"'
-    return _out(loaded.state)
+    return _loaded(loaded, response)
+
+
+@router.post(
+    "/households/{household_id}/pre-registration",
+    summary="Record the IND's pre-registration (voorregistratie) of the household, once",
+    description="Publishes PreRegistrationCompleted. AVIM can identify the members only after this.",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": {"language": "ar"}}}}},
+)
+async def pre_register(
+    household_id: str,
+    body: PreRegistrationIn,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Writer,
+    if_match: IfMatch = None,
+) -> HouseholdOut:
+    expected = parse_if_match(if_match)
+    command = PreRegister(
+        household_id=household_id, language=body.language, occurred_at=body.occurred_at or datetime.now(UTC)
+    )
+    async with runtime.units_of_work() as uow:
+        loaded = await handlers.pre_register(uow, command, command_context(principal), if_match=expected)
+    return _loaded(loaded, response)

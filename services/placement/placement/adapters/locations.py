@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.domain.location import Location
 from shared.contracts.placement import LocationType
+from shared.eventstore.schema import UTCDateTime
 
 metadata = sa.MetaData()
 
@@ -27,6 +28,37 @@ locations = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("occupied", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("near_open_water", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("school_nearby", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("medical_facilities", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("closing_at", UTCDateTime, nullable=True),
+    sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# Who is in which household, and the first-degree family each household declared at registration:
+# what the recommendation needs to keep family near. Written with the placement that introduces them.
+residents = sa.Table(
+    "residents",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("household_id", sa.String(36), nullable=False, index=True),
+)
+
+# Where each household stays now (kept with every reception append): which households a closing
+# location must find a place for.
+receptions = sa.Table(
+    "receptions",
+    metadata,
+    sa.Column("household_id", sa.String(36), primary_key=True),
+    sa.Column("location_id", sa.String(36), nullable=False, index=True),
+    sa.Column("ended", sa.Boolean, nullable=False),
+)
+
+household_family = sa.Table(
+    "household_family",
+    metadata,
+    sa.Column("household_id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(36), primary_key=True),
 )
 
 
@@ -39,6 +71,11 @@ def _location(row: sa.RowMapping) -> Location:
         province=row["province"],
         capacity=row["capacity"],
         occupied=row["occupied"],
+        near_open_water=row["near_open_water"],
+        school_nearby=row["school_nearby"],
+        medical_facilities=row["medical_facilities"],
+        closing_at=row["closing_at"],
+        closed=row["closed"],
     )
 
 
@@ -69,9 +106,97 @@ async def save(session: AsyncSession, location: Location, version: int) -> None:
         "capacity": location.capacity,
         "occupied": location.occupied,
         "version": version,
+        "near_open_water": location.near_open_water,
+        "school_nearby": location.school_nearby,
+        "medical_facilities": location.medical_facilities,
+        "closing_at": location.closing_at,
+        "closed": location.closed,
     }
     updated = await session.execute(
         sa.update(locations).where(locations.c.location_id == location.location_id).values(**values)
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         await session.execute(sa.insert(locations).values(location_id=location.location_id, **values))
+
+
+async def remember_household(
+    session: AsyncSession, household_id: str, person_ids: list[str], family_elsewhere: list[str]
+) -> None:
+    await session.execute(
+        sa.insert(residents), [{"person_id": p, "household_id": household_id} for p in person_ids]
+    )
+    if family_elsewhere:
+        await session.execute(
+            sa.insert(household_family),
+            [{"household_id": household_id, "person_id": p} for p in family_elsewhere],
+        )
+
+
+async def family_households(session: AsyncSession, household_id: str) -> list[str]:
+    """The households in which this household's declared first-degree family stays."""
+    result = await session.execute(
+        sa.select(residents.c.household_id)
+        .distinct()
+        .join(household_family, household_family.c.person_id == residents.c.person_id)
+        .where(household_family.c.household_id == household_id)
+    )
+    return list(result.scalars().all())
+
+
+async def set_reception(session: AsyncSession, household_id: str, location_id: str, ended: bool) -> None:
+    updated = await session.execute(
+        sa.update(receptions)
+        .where(receptions.c.household_id == household_id)
+        .values(location_id=location_id, ended=ended)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        await session.execute(
+            sa.insert(receptions).values(household_id=household_id, location_id=location_id, ended=ended)
+        )
+
+
+async def households_at(session: AsyncSession, location_id: str) -> list[str]:
+    result = await session.execute(
+        sa.select(receptions.c.household_id)
+        .where(receptions.c.location_id == location_id, receptions.c.ended.is_(False))
+        .order_by(receptions.c.household_id)
+    )
+    return list(result.scalars().all())
+
+
+async def location_of_households(session: AsyncSession, household_ids: list[str]) -> list[str]:
+    if not household_ids:
+        return []
+    result = await session.execute(
+        sa.select(receptions.c.location_id).where(
+            receptions.c.household_id.in_(household_ids), receptions.c.ended.is_(False)
+        )
+    )
+    return list(result.scalars().all())
+
+
+# The latest local chain decision per household, as far as placement needs it: an extended azc stay
+# keeps reception going past the departure period.
+chain_decisions = sa.Table(
+    "chain_decisions",
+    metadata,
+    sa.Column("household_id", sa.String(36), primary_key=True),
+    sa.Column("option", sa.String(30), nullable=False),
+    sa.Column("until", UTCDateTime, nullable=True),
+)
+
+
+async def remember_chain_decision(
+    session: AsyncSession, household_id: str, option: str, until: object
+) -> None:
+    await session.execute(sa.delete(chain_decisions).where(chain_decisions.c.household_id == household_id))
+    await session.execute(
+        sa.insert(chain_decisions).values(household_id=household_id, option=option, until=until)
+    )
+
+
+async def chain_decision(session: AsyncSession, household_id: str) -> sa.RowMapping | None:
+    result = await session.execute(
+        sa.select(chain_decisions).where(chain_decisions.c.household_id == household_id)
+    )
+    return result.mappings().first()

@@ -1,4 +1,8 @@
-"""The location aggregate: a reception location with a capacity that is never exceeded."""
+"""The location aggregate: a reception location whose capacity is never exceeded.
+
+A location that is announced to close takes no new households; it closes only when it is empty, so a
+closure always goes through transfers first.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from datetime import datetime
 
 from shared.contracts.base import Event
 from shared.contracts.placement import (
+    LocationCapacityChanged,
+    LocationClosed,
+    LocationClosureAnnounced,
     LocationPlacesReleased,
     LocationPlacesTaken,
     LocationRegistered,
@@ -24,10 +31,19 @@ class Location:
     province: str
     capacity: int
     occupied: int = 0
+    near_open_water: bool = False
+    school_nearby: bool = False
+    medical_facilities: bool = False
+    closing_at: datetime | None = None
+    closed: bool = False
 
     @property
     def free_places(self) -> int:
         return self.capacity - self.occupied
+
+    @property
+    def accepts_residents(self) -> bool:
+        return not self.closed and self.closing_at is None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,12 +54,26 @@ class RegisterLocation:
     municipality: str
     province: str
     capacity: int
+    near_open_water: bool
+    school_nearby: bool
+    medical_facilities: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChangeCapacity:
+    capacity: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AnnounceClosure:
+    closes_at: datetime
     occurred_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TakePlaces:
-    location_id: str
     household_id: str
     places: int
     occurred_at: datetime
@@ -51,7 +81,6 @@ class TakePlaces:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ReleasePlaces:
-    location_id: str
     household_id: str
     places: int
     occurred_at: datetime
@@ -62,8 +91,6 @@ def register(state: Location | None, command: RegisterLocation) -> list[Event]:
         raise RuleViolation(
             f"location {command.location_id} is already registered", code="location-already-registered"
         )
-    if command.capacity < 0:
-        raise RuleViolation("capacity cannot be negative", code="negative-capacity")
     return [
         LocationRegistered(
             location_id=command.location_id,
@@ -72,12 +99,56 @@ def register(state: Location | None, command: RegisterLocation) -> list[Event]:
             municipality=command.municipality,
             province=command.province,
             capacity=command.capacity,
+            near_open_water=command.near_open_water,
+            school_nearby=command.school_nearby,
+            medical_facilities=command.medical_facilities,
             occurred_at=command.occurred_at,
         )
     ]
 
 
+def change_capacity(state: Location, command: ChangeCapacity) -> list[Event]:
+    if command.capacity < state.occupied:
+        raise RuleViolation(
+            f"{state.name} has {state.occupied} residents; capacity cannot drop to "
+            f"{command.capacity} (capacity is never exceeded)",
+            code="capacity-below-occupancy",
+        )
+    return [
+        LocationCapacityChanged(
+            location_id=state.location_id, capacity=command.capacity, occurred_at=command.occurred_at
+        )
+    ]
+
+
+def announce_closure(state: Location, command: AnnounceClosure) -> list[Event]:
+    if state.closed or state.closing_at is not None:
+        raise RuleViolation(f"{state.name} is already closing or closed", code="location-closing")
+    if command.closes_at < command.occurred_at:
+        raise RuleViolation("a closure is announced before it happens", code="closure-in-the-past")
+    return [
+        LocationClosureAnnounced(
+            location_id=state.location_id, closes_at=command.closes_at, occurred_at=command.occurred_at
+        )
+    ]
+
+
+def close(state: Location, occurred_at: datetime) -> list[Event]:
+    if state.closed:
+        raise RuleViolation(f"{state.name} is already closed", code="location-closed")
+    if state.occupied > 0:
+        raise RuleViolation(
+            f"{state.name} still has {state.occupied} residents; transfer them first",
+            code="location-not-empty",
+        )
+    return [LocationClosed(location_id=state.location_id, occurred_at=occurred_at)]
+
+
 def take_places(state: Location, command: TakePlaces) -> list[Event]:
+    if not state.accepts_residents:
+        raise RuleViolation(
+            f"{state.name} is closing or closed and takes no new residents", code="location-closing"
+        )
     if command.places > state.free_places:
         raise RuleViolation(
             f"{state.name} has {state.free_places} free places; {command.places} needed",
@@ -117,7 +188,16 @@ def evolve(state: Location | None, event: Event) -> Location | None:
                 municipality=event.municipality,
                 province=event.province,
                 capacity=event.capacity,
+                near_open_water=event.near_open_water,
+                school_nearby=event.school_nearby,
+                medical_facilities=event.medical_facilities,
             )
+        case LocationCapacityChanged() if state is not None:
+            return replace(state, capacity=event.capacity)
+        case LocationClosureAnnounced() if state is not None:
+            return replace(state, closing_at=event.closes_at)
+        case LocationClosed() if state is not None:
+            return replace(state, closed=True)
         case LocationPlacesTaken() if state is not None:
             return replace(state, occupied=state.occupied + event.places)
         case LocationPlacesReleased() if state is not None:
@@ -127,13 +207,3 @@ def evolve(state: Location | None, event: Event) -> Location | None:
 
 def stream_id(location_id: str) -> str:
     return f"location-{location_id}"
-
-
-def choose(candidates: list[Location], location_type: LocationType, places: int) -> Location:
-    """The location of `location_type` with room for `places`, most free places first (ties: by name)."""
-    fitting = [c for c in candidates if c.location_type is location_type and c.free_places >= places]
-    if not fitting:
-        raise RuleViolation(
-            f"no {location_type.value} location has {places} free places", code="no-location-with-capacity"
-        )
-    return sorted(fitting, key=lambda c: (-c.free_places, c.name))[0]

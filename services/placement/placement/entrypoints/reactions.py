@@ -1,27 +1,42 @@
 """What placement does when another service publishes a fact. Each reaction becomes a command of
-placement's own, run in the consumer's transaction (so applying it and recording it are one)."""
+placement's own, run in the consumer's transaction (so applying it and recording it are one).
+
+Of all procedure facts only the reception stream moves anyone (the one process move); hearings,
+decisions and appeals never do. Return facts end reception or move a household to a return location.
+"""
 
 from __future__ import annotations
 
-from placement.domain.reception import Member, PlaceHousehold, TransferHousehold
-from placement.service_layer import handlers
-from shared.consumer import ConsumedEvent, RetryLater
+import logging
+
+from placement.adapters import locations as location_table
+from placement.domain.reception import Member, PlaceHousehold, Reception
+from placement.domain.recommendation import Purpose
+from placement.service_layer import reception as reception_service
+from shared.consumer import ConsumedEvent, Handler, RetryLater
+from shared.contracts.base import Event
 from shared.contracts.intake import HouseholdRegistered
-from shared.contracts.placement import LocationType, MoveReason
-from shared.contracts.procedure import (
-    DecisionIssued,
-    DecisionOutcome,
-    ReceptionStream,
-    ReceptionStreamDetermined,
+from shared.contracts.placement import Justification, LocationType, MoveReason, ReceptionEndReason
+from shared.contracts.procedure import ReceptionStream, ReceptionStreamDetermined, ResidencePermitGranted
+from shared.contracts.repatriation import (
+    DeparturePeriodExpired,
+    DepartureRealised,
+    DepartureType,
+    DublinTransferCompleted,
+    LocalChainDecisionTaken,
+    LocalChainOption,
+    VblPeriodEnded,
 )
+from shared.domain import RuleViolation
 from shared.eventstore import CommandContext, UnitOfWork
 from shared.runtime import ConsumerSpec, Runtime
 
+log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "COA:placement-service"
 
-STREAM_LOCATION_TYPE = {
-    ReceptionStream.ACCELERATED: LocationType.AZC_VERSNELD,
-    ReceptionStream.NOT_ACCELERATED: LocationType.AZC_REGULIER,
+PROCESS_PURPOSE = {
+    ReceptionStream.ACCELERATED: Purpose.PROCESS_ACCELERATED,
+    ReceptionStream.NOT_ACCELERATED: Purpose.PROCESS_NOT_ACCELERATED,
 }
 
 
@@ -34,8 +49,15 @@ def caused_by(consumed: ConsumedEvent) -> CommandContext:
     )
 
 
+async def _placed(uow: UnitOfWork, household_id: str) -> Reception:
+    state = (await reception_service.load_reception(uow, household_id)).state
+    if state is None:
+        raise RetryLater(f"household {household_id} is not placed yet")
+    return state
+
+
 async def on_household_registered(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
-    """Everyone starts at an azc with registration facilities."""
+    """Everyone starts at an azc with registration facilities (a waiting location when those are full)."""
     event = consumed.event
     assert isinstance(event, HouseholdRegistered)
     command = PlaceHousehold(
@@ -44,43 +66,148 @@ async def on_household_registered(uow: UnitOfWork, consumed: ConsumedEvent) -> N
         reason=MoveReason.REGISTRATION,
         occurred_at=event.occurred_at,
     )
-    await handlers.place_household(uow, command, LocationType.AZC_AANMELD, caused_by(consumed))
+    await reception_service.place_household(uow, command, list(event.family_elsewhere), caused_by(consumed))
 
 
 async def on_reception_stream_determined(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
     """The one process move: to the azc for the accelerated procedure, or to a regular azc."""
     event = consumed.event
     assert isinstance(event, ReceptionStreamDetermined)
-    if (await handlers.load_reception(uow, event.household_id)).state is None:
-        raise RetryLater(f"household {event.household_id} is not placed yet")
-    command = TransferHousehold(
-        household_id=event.household_id, reason=MoveReason.PROCESS, forced=True, occurred_at=event.occurred_at
-    )
-    await handlers.transfer_household(uow, command, STREAM_LOCATION_TYPE[event.stream], caused_by(consumed))
+    await _placed(uow, event.household_id)
+    try:
+        await reception_service.move_on_behalf_of_the_chain(
+            uow,
+            event.household_id,
+            PROCESS_PURPOSE[event.stream],
+            MoveReason.PROCESS,
+            None,
+            event.occurred_at,
+            caused_by(consumed),
+        )
+    except RuleViolation as refused:
+        if refused.code != "second-forced-move-of-child":
+            raise
+        # The children were already moved by force (a closure before their stream was known): the process
+        # move is left to a COA officer, who records a justified assessment and moves them by hand.
+        log.warning("process move of household %s left to an officer: %s", event.household_id, refused.detail)
 
 
-async def on_decision_issued(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
-    """After a grant the household is linked to a municipality that will house it."""
+async def on_residence_permit_granted(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    """After a permit the household is linked to a municipality that will house it."""
     event = consumed.event
-    assert isinstance(event, DecisionIssued)
-    if event.outcome is not DecisionOutcome.GRANTED:
+    assert isinstance(event, ResidencePermitGranted)
+    state = await _placed(uow, event.household_id)
+    if state.ended or state.linked_municipality is not None:
         return
-    if (await handlers.load_reception(uow, event.household_id)).state is None:
-        raise RetryLater(f"household {event.household_id} is not placed yet")
-    await handlers.link_to_municipality_of_current_location(
-        uow, event.household_id, event.occurred_at, caused_by(consumed)
+    await reception_service.link_to_municipality(
+        uow, event.household_id, None, event.occurred_at, caused_by(consumed)
     )
+
+
+async def _end(
+    uow: UnitOfWork, consumed: ConsumedEvent, household_id: str, reason: ReceptionEndReason
+) -> None:
+    state = await _placed(uow, household_id)
+    if state.ended:
+        return  # already ended (e.g. a departure after the VBL stay ended): nothing left to end
+    await reception_service.end_reception(
+        uow, household_id, reason, consumed.event.occurred_at, caused_by(consumed)
+    )
+
+
+async def on_local_chain_decision(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    event = consumed.event
+    assert isinstance(event, LocalChainDecisionTaken)
+    state = await _placed(uow, event.household_id)
+    await location_table.remember_chain_decision(
+        uow.session, event.household_id, event.option.value, event.until
+    )
+    if state.ended:
+        return
+    context = caused_by(consumed)
+    if event.option in (LocalChainOption.VBL, LocalChainOption.FAMILY_LOCATION):
+        purpose = Purpose.VBL if event.option is LocalChainOption.VBL else Purpose.FAMILY_LOCATION
+        await reception_service.move_on_behalf_of_the_chain(
+            uow,
+            event.household_id,
+            purpose,
+            MoveReason.RETURN,
+            Justification.RETURN_DECISION,
+            event.occurred_at,
+            context,
+        )
+    elif event.option is LocalChainOption.END_RECEPTION:
+        await reception_service.end_reception(
+            uow, event.household_id, ReceptionEndReason.LOCAL_CHAIN_DECISION, event.occurred_at, context
+        )
+    elif event.option is LocalChainOption.DETENTION:
+        await reception_service.end_reception(
+            uow, event.household_id, ReceptionEndReason.DETENTION, event.occurred_at, context
+        )
+
+
+async def on_departure_period_expired(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    """The right to reception ends with the departure period — except for children (who keep a right to
+    shelter: a family location), households the local chain consultation moved to a VBL or family location,
+    and an azc stay it extended."""
+    event = consumed.event
+    assert isinstance(event, DeparturePeriodExpired)
+    state = await _placed(uow, event.household_id)
+    decision = await location_table.chain_decision(uow.session, event.household_id)
+    extended = (
+        decision is not None
+        and decision["option"] == LocalChainOption.EXTEND_AZC_STAY.value
+        and (decision["until"] is None or decision["until"] > event.occurred_at)
+    )
+    if (
+        state.has_children
+        or extended
+        or state.location_type in (LocationType.VBL, LocationType.FAMILY_LOCATION)
+    ):
+        return
+    await _end(uow, consumed, event.household_id, ReceptionEndReason.DEPARTURE_PERIOD_EXPIRED)
+
+
+async def on_vbl_period_ended(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    event = consumed.event
+    assert isinstance(event, VblPeriodEnded)
+    state = await _placed(uow, event.household_id)
+    if state.location_type is LocationType.VBL:
+        await _end(uow, consumed, event.household_id, ReceptionEndReason.LOCAL_CHAIN_DECISION)
+
+
+async def on_departure_realised(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    event = consumed.event
+    assert isinstance(event, DepartureRealised)
+    reason = (
+        ReceptionEndReason.DEPARTED_UNKNOWN_DESTINATION
+        if event.departure_type is DepartureType.WITHOUT_SUPERVISION
+        else ReceptionEndReason.DEPARTED
+    )
+    await _end(uow, consumed, event.household_id, reason)
+
+
+async def on_dublin_transfer_completed(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    event = consumed.event
+    assert isinstance(event, DublinTransferCompleted)
+    await _end(uow, consumed, event.household_id, ReceptionEndReason.DUBLIN_TRANSFER)
+
+
+HANDLERS: dict[type[Event], Handler] = {
+    HouseholdRegistered: on_household_registered,
+    ReceptionStreamDetermined: on_reception_stream_determined,
+    ResidencePermitGranted: on_residence_permit_granted,
+    LocalChainDecisionTaken: on_local_chain_decision,
+    DeparturePeriodExpired: on_departure_period_expired,
+    VblPeriodEnded: on_vbl_period_ended,
+    DepartureRealised: on_departure_realised,
+    DublinTransferCompleted: on_dublin_transfer_completed,
+}
 
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
-            name="placement",
-            topics=["intake.events", "procedure.events"],
-            handlers={
-                HouseholdRegistered: on_household_registered,
-                ReceptionStreamDetermined: on_reception_stream_determined,
-                DecisionIssued: on_decision_issued,
-            },
+            name="placement", topics=["intake.events", "procedure.events", "return.events"], handlers=HANDLERS
         )
     ]

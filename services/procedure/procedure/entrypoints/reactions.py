@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from procedure.domain.application import LodgeApplication
+from procedure.domain.commands import LodgeApplication
 from procedure.service_layer import handlers
 from shared.consumer import ConsumedEvent
 from shared.contracts.intake import HouseholdRegistered
 from shared.eventstore import CommandContext, UnitOfWork
 from shared.runtime import ConsumerSpec, Runtime
 
-SYSTEM_ACTOR = "IND:procedure-service"
+SYSTEM_ACTOR = handlers.SYSTEM_ACTOR
 
 
 async def on_household_registered(uow: UnitOfWork, consumed: ConsumedEvent) -> None:

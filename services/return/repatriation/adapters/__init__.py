@@ -1,1 +1,1 @@
-"""Adapters of the return service: its database migrations."""
+"""Adapters of the return service: its own tables beside the event store, and its migrations."""

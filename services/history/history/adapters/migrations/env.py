@@ -1,6 +1,6 @@
 from alembic import context
-from history.adapters.tables import metadata as read_model_metadata
 
+from history.adapters.tables import metadata as read_model_metadata
 from shared.eventstore.migrations import run_env
 from shared.eventstore.schema import metadata as event_store_metadata
 

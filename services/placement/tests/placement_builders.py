@@ -1,0 +1,160 @@
+"""Builders for placement's tests: locations and households in a few words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+
+from placement.domain import reception
+from placement.domain.location import Location
+from placement.domain.reception import (
+    AssessChildInterest,
+    Member,
+    PlaceHousehold,
+    Reception,
+    TransferHousehold,
+)
+from shared.consumer import ConsumedEvent
+from shared.contracts.base import Event
+from shared.contracts.intake import MemberRole
+from shared.contracts.placement import Justification, LocationType, MoveReason
+from shared.domain import RuleViolation, fold
+from shared.envelope import Envelope
+from shared.ids import new_id
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
+def a_location(
+    location_type: LocationType = LocationType.AZC_REGULIER,
+    *,
+    capacity: int = 500,
+    occupied: int = 0,
+    province: str = "Drenthe",
+    name: str | None = None,
+    near_open_water: bool = False,
+) -> Location:
+    return Location(
+        location_id=new_id(),
+        name=name or f"{location_type.value} {new_id()[-4:]}",
+        location_type=location_type,
+        municipality="Assen",
+        province=province,
+        capacity=capacity,
+        occupied=occupied,
+        near_open_water=near_open_water,
+    )
+
+
+def members(adults: int = 1, children: int = 0) -> tuple[Member, ...]:
+    return (
+        *(Member(person_id=new_id(), role=MemberRole.ADULT) for _ in range(adults)),
+        *(Member(person_id=new_id(), role=MemberRole.CHILD) for _ in range(children)),
+    )
+
+
+def placed(at: Location, *, adults: int = 1, children: int = 0) -> Reception:
+    """Given a household placed at `at` on registration."""
+    household_id = new_id()
+    events = reception.place(
+        None,
+        at,
+        PlaceHousehold(
+            household_id=household_id,
+            members=members(adults, children),
+            reason=MoveReason.REGISTRATION,
+            occurred_at=NOW,
+        ),
+    )
+    state = fold(reception.evolve, events)
+    assert state is not None
+    return state
+
+
+def assessed(state: Reception, justification: Justification | None = None) -> tuple[Reception, str]:
+    """Given a recorded child-interest assessment; returns the new state and its id."""
+    assessment_id = new_id()
+    events = reception.assess_child_interest(
+        state,
+        state.household_id,
+        AssessChildInterest(
+            assessment_id=assessment_id,
+            first_degree_family_nearby=False,
+            medical_necessity=False,
+            school_continuity=True,
+            justification=justification,
+            occurred_at=NOW,
+        ),
+    )
+    new_state = fold(reception.evolve, events, state)
+    assert new_state is not None
+    return new_state, assessment_id
+
+
+def moved(
+    state: Reception,
+    to: Location,
+    reason: MoveReason,
+    *,
+    forced: bool = True,
+    assessment_id: str | None = None,
+) -> Reception:
+    """When the household is transferred (and the transfer is allowed)."""
+    events = transfer_events(state, to, reason, forced=forced, assessment_id=assessment_id)
+    new_state = fold(reception.evolve, events, state)
+    assert new_state is not None
+    return new_state
+
+
+def transfer_events(
+    state: Reception,
+    to: Location,
+    reason: MoveReason,
+    *,
+    forced: bool = True,
+    assessment_id: str | None = None,
+) -> list[Event]:
+    return reception.transfer(
+        state,
+        to,
+        TransferHousehold(
+            household_id=state.household_id,
+            reason=reason,
+            forced=forced,
+            in_school_holiday=False,
+            assessment_id=assessment_id,
+            occurred_at=NOW,
+        ),
+    )
+
+
+@contextmanager
+def refused(code: str) -> Iterator[None]:
+    """Then the command is refused, for the rule with this code."""
+    with pytest.raises(RuleViolation) as caught:
+        yield
+    assert caught.value.code == code, caught.value.detail
+
+
+def consumed(event: Event) -> ConsumedEvent:
+    """The event as placement's consumer hands it to a reaction."""
+    envelope = Envelope(
+        id=new_id(),
+        source="urn:test",
+        type=event.type_name,
+        subject=event.subject,
+        time=NOW,
+        occurredat=event.occurred_at,
+        schemaversion=event.schema_version,
+        actor="TEST:test",
+        correlationid=new_id(),
+        causationid=None,
+        streamid="test",
+        streamversion=1,
+        legalbasis=event.legal_basis,
+        data=event.data(),
+    )
+    return ConsumedEvent(envelope=envelope, event=event, topic="test", partition=0, offset=0)

@@ -1,6 +1,12 @@
-"""Fixtures for the tests beside each service (services/*/tests): the same development keys, tokens
-and PostgreSQL databases the suite under tests/ uses."""
+"""The one place pytest picks up the shared fixtures (tests/fixtures.py): one definition, so every
+suite — tests/ and services/*/tests — shares the same session-scoped servers."""
 
-from tests.conftest import auth_dir, new_postgres_database, postgres_base_url, token_for
+from tests.fixtures import (
+    auth_dir,
+    kafka_bootstrap,
+    new_postgres_database,
+    postgres_base_url,
+    token_for,
+)
 
-__all__ = ["auth_dir", "new_postgres_database", "postgres_base_url", "token_for"]
+__all__ = ["auth_dir", "kafka_bootstrap", "new_postgres_database", "postgres_base_url", "token_for"]

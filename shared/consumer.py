@@ -153,8 +153,14 @@ class EventConsumer:
                 request_timeout_ms=int(self._kafka_timeout_s * 1000) + 30_000,
             )
             consumer.subscribe(topics=self._topics, listener=_SeekToStoredPositions(self))
-            await start_bounded(consumer, self._kafka_timeout_s)
+            # start() waits for the first assignment, whose listener seeks through self._consumer:
+            # it must be set before, or the first assignment would keep Kafka's committed offsets.
             self._consumer = consumer
+            try:
+                await start_bounded(consumer, self._kafka_timeout_s)
+            except BaseException:
+                self._consumer = None
+                raise
         return self._consumer
 
     async def _drop_clients(self) -> None:
@@ -166,25 +172,33 @@ class EventConsumer:
             await stop_quietly(producer)
 
     async def seek_to_stored_positions(self, assigned: set[TopicPartition]) -> None:
-        if self._consumer is None or not assigned:
+        consumer = self._consumer
+        if consumer is None or not assigned:
             return
-        async with self._units_of_work() as uow:
-            result = await uow.session.execute(
-                select(
-                    consumer_positions.c.topic,
-                    consumer_positions.c.partition,
-                    consumer_positions.c.next_offset,
-                ).where(consumer_positions.c.consumer == self.name)
-            )
-            stored = {(row.topic, row.partition): row.next_offset for row in result}
-        for partition in assigned:
-            next_offset = stored.get((partition.topic, partition.partition))
-            if next_offset is not None:
-                self._consumer.seek(partition, next_offset)
-            else:
-                # Nothing applied from this partition yet: start at its first event, whatever offset the
-                # consumer group may have committed before (a fresh or rebuilt database must see all).
-                await self._consumer.seek_to_beginning(partition)
+        # aiokafka fetches in the background: hold the partitions until they are positioned, or getmany()
+        # could hand out records from the offset Kafka picked while the positions are still being read
+        # (and they would be processed again after the seek).
+        consumer.pause(*assigned)
+        try:
+            async with self._units_of_work() as uow:
+                result = await uow.session.execute(
+                    select(
+                        consumer_positions.c.topic,
+                        consumer_positions.c.partition,
+                        consumer_positions.c.next_offset,
+                    ).where(consumer_positions.c.consumer == self.name)
+                )
+                stored = {(row.topic, row.partition): row.next_offset for row in result}
+            for partition in assigned:
+                next_offset = stored.get((partition.topic, partition.partition))
+                if next_offset is not None:
+                    consumer.seek(partition, next_offset)
+                else:
+                    # Nothing applied from this partition yet: start at its first event, whatever offset
+                    # the consumer group may have committed before (a fresh or rebuilt database must see all).
+                    await consumer.seek_to_beginning(partition)
+        finally:
+            consumer.resume(*assigned)
 
     async def _commit_offsets_hint(self, consumer: AIOKafkaConsumer) -> None:
         try:

@@ -102,13 +102,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, error: AuthenticationError) -> JSONResponse:
+    async def _unauthenticated(request: Request, error: AuthenticationError) -> JSONResponse:
+        # RFC 6750 section 3.1: no error code when the request carried no credentials at all.
+        challenge = 'Bearer error="invalid_token"' if request.headers.get("Authorization") else "Bearer"
         return problem_response(
             401,
             "Authentication required.",
             str(error),
             code="unauthenticated",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            headers={"WWW-Authenticate": challenge},
         )
 
     @app.exception_handler(AuthorisationError)
@@ -149,12 +151,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return problem_response(
-            500,
-            "Internal error.",
-            "The error was logged with this request's correlation id.",
-            code="internal-error",
-        )
+        return _internal_error()
+
+
+def _internal_error() -> JSONResponse:
+    return problem_response(
+        500,
+        "Internal error.",
+        "The error was logged with this request's correlation id.",
+        code="internal-error",
+    )
 
 
 def install_edge_middleware(app: FastAPI) -> None:
@@ -165,6 +171,12 @@ def install_edge_middleware(app: FastAPI) -> None:
         token = correlation_id.set(current)
         try:
             response = await call_next(request)
+        except Exception:
+            # An error no handler turned into a response. Answer it here, inside the correlation scope:
+            # Starlette's catch-all handler runs outside this middleware, so its log line would lack the
+            # correlation id and its response the correlation and security headers.
+            log.exception("unhandled error")
+            response = _internal_error()
         finally:
             correlation_id.reset(token)
         response.headers[CORRELATION_HEADER] = current

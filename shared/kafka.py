@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,38 @@ async def stop_quietly(client: Any, timeout: float = 5.0) -> None:
                 await client.stop()
     except Exception as error:  # stopping is best effort; the process is going away or retrying
         log.info("kafka client did not stop cleanly: %r", error)
+        await _abandon(client, timeout)
+
+
+async def _abandon(client: Any, timeout: float) -> None:
+    """Close what a cancelled `stop()` left running. A producer's stop() first waits for its pending
+    batches, which never come while the broker is down; cancelled there, it leaves its sender task and
+    connections retrying in the background for ever (one more after every outage). This uses aiokafka
+    internals, each step guarded, since aiokafka has no public "close now" call."""
+    sender = getattr(client, "_sender", None)
+    accumulator = getattr(client, "_message_accumulator", None)
+    fetcher = getattr(client, "_fetcher", None)
+    connections = getattr(client, "client", None) or getattr(client, "_client", None)
+    if sender is not None:
+        await _attempt(sender.close, timeout)  # cancels the sender task: nothing is retried any more
+    if accumulator is not None:  # release whoever still waits for those batches
+        await _attempt(lambda: _fail_pending(accumulator), timeout)
+    if fetcher is not None:
+        await _attempt(fetcher.close, timeout)
+    if connections is not None:
+        await _attempt(connections.close, timeout)  # stops the metadata task, closes the sockets
+
+
+async def _fail_pending(accumulator: Any) -> None:
+    accumulator.fail_all(KafkaConnectionError("the producer was abandoned while the broker was away"))
+
+
+async def _attempt(step: Callable[[], Awaitable[Any]], timeout: float) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await step()
+    except Exception as error:
+        log.info("kafka client could not be closed completely: %r", error)
 
 
 async def ensure_topics(

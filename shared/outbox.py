@@ -165,7 +165,11 @@ class OutboxRelay:
         if self._leader is not None:
             connection, self._leader = self._leader, None
             try:
-                await connection.close()  # closing the session releases the advisory lock
+                # The advisory lock belongs to the PostgreSQL session. Closing a pooled connection only
+                # returns it to the pool, session and lock included, so no standby could ever take over:
+                # invalidate it, which ends the session and releases the lock.
+                await connection.invalidate()
+                await connection.close()
             except Exception as error:
                 log.info("outbox relay: leader connection did not close cleanly: %r", error)
 

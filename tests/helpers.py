@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import re
 import types
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Protocol, Union, get_args, get_origin
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import asyncpg
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.contracts import Event, chain_registry
@@ -43,7 +46,8 @@ PATTERN_SAMPLES = {r"^[A-Z]{3}$": "ERI"}
 
 def build_event(model: type[Event], **overrides: Any) -> Event:
     """An instance of `model` with EVERY field given a value (optional fields too), from its annotations."""
-    return _build_model(model, overrides)
+    event: Event = _build_model(model, overrides)
+    return event
 
 
 def _build_model(model: type[BaseModel], overrides: dict[str, Any]) -> Any:
@@ -59,9 +63,11 @@ def _value_for(name: str, annotation: Any, info: FieldInfo | None) -> Any:
     if origin in (Union, types.UnionType):
         (present,) = [arg for arg in get_args(annotation) if arg is not type(None)]
         return _value_for(name, present, info)
-    if origin is tuple:
+    if origin is Literal:
+        return get_args(annotation)[0]
+    if origin in (tuple, list, frozenset, set):
         item, *_ = get_args(annotation)
-        return (_value_for(name, item, None),)
+        return origin([_value_for(name, item, None)])
     if isinstance(annotation, type):
         if issubclass(annotation, Enum):
             return next(iter(annotation))
@@ -75,11 +81,16 @@ def _value_for(name: str, annotation: Any, info: FieldInfo | None) -> Any:
             return _string_matching(name, info)
         if annotation is datetime:
             return MOMENT
+        if annotation is date:
+            return MOMENT.date()
+        if annotation is float:
+            return float(_int_within(info))
     raise NotImplementedError(f"build_event cannot fill field {name!r} of type {annotation!r} yet")
 
 
 def _int_within(info: FieldInfo | None) -> int:
-    low = high = None
+    low: int | None = None
+    high: int | None = None
     for constraint in info.metadata if info else ():
         if (bound := getattr(constraint, "ge", None)) is not None:
             low = bound
@@ -164,9 +175,65 @@ def units_of_work(engine: AsyncEngine, topic: str, *, source: str = TEST_SOURCE)
     return UnitOfWorkFactory(session_factory(engine), chain_registry(), source=source, topic=topic)
 
 
+@asynccontextmanager
+async def postgres_store(
+    new_database: Callable[[str], Awaitable[str]], prefix: str, *, pool_size: int = 10
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh, migrated PostgreSQL database, which is dropped again afterwards."""
+    url = await new_database(prefix)
+    engine = await migrated_engine(url, pool_size=pool_size)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_database(url)
+
+
+async def drop_database(url: str) -> None:
+    """DROP DATABASE ... WITH (FORCE), retried: PostgreSQL refuses it to a non-superuser while an
+    autovacuum worker happens to be connected to the database ("must be a member of the role whose
+    process is being terminated"), which busy test databases hit now and then."""
+    parsed = make_url(url)
+    for _ in range(100):
+        connection = await asyncpg.connect(
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.host,
+            port=parsed.port or 5432,
+            database="postgres",
+        )
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            await asyncio.sleep(0.1)  # the autovacuum worker leaves soon; try again
+        finally:
+            await connection.close()
+    raise RuntimeError(f"could not drop {parsed.database}")
+
+
 async def outbox_rows(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
         return int((await connection.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+
+# --- background components ----------------------------------------------------------------------
+
+
+class Runnable(Protocol):
+    async def run(self, stopping: asyncio.Event) -> None: ...
+
+
+@asynccontextmanager
+async def running(component: Runnable, stop_timeout: float = 30.0) -> AsyncIterator[asyncio.Task[None]]:
+    """Run an outbox relay or a consumer in the background for the duration of the block."""
+    stopping = asyncio.Event()
+    task = asyncio.create_task(component.run(stopping))
+    try:
+        yield task
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, stop_timeout)
 
 
 # --- Kafka ---------------------------------------------------------------------------------------
@@ -194,20 +261,22 @@ async def produce(
 
 async def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord[Any, Any]]:
     """Every record on `topic` now, from offset 0 up to the end offsets, partition by partition."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await start_bounded(consumer)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await start_bounded(consumer)  # without a group it is assigned every partition of the topic
     try:
         async with asyncio.timeout(timeout):
-            await consumer.topics()  # load the cluster metadata
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            assert partitions, f"topic {topic} does not exist"
-            consumer.assign(partitions)
+            partitions = sorted(consumer.assignment())
+            assert partitions, f"topic {topic} has no partitions"
             ends = await consumer.end_offsets(partitions)
             await consumer.seek_to_beginning(*partitions)
             records: list[ConsumerRecord[Any, Any]] = []
-            while any(await consumer.position(p) < ends[p] for p in partitions):
+            while any([await consumer.position(p) < ends[p] for p in partitions]):
                 batch = await consumer.getmany(*partitions, timeout_ms=200)
                 for messages in batch.values():
                     records.extend(messages)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.eventstore import ConcurrencyConflict, RecordedEvent, UnitOfWorkFactory
+from shared.eventstore import ConcurrencyConflict, EventStore, RecordedEvent, UnitOfWorkFactory
 from shared.eventstore.schema import events, outbox
 from shared.ids import new_id
-from tests.conftest import NewDatabase
-from tests.helpers import command_context, migrated_engine, outbox_rows, places_taken, units_of_work
+from tests.fixtures import NewDatabase
+from tests.helpers import (
+    command_context,
+    migrated_engine,
+    outbox_rows,
+    places_taken,
+    postgres_store,
+    units_of_work,
+)
 
 TOPIC = "test.events"
 
@@ -39,14 +46,14 @@ async def store(
     new_postgres_database: NewDatabase,
 ) -> AsyncIterator[Store]:
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store')}/x.db"
+        engine = await migrated_engine(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store')}/x.db")
+        try:
+            yield Store("sqlite", engine, units_of_work(engine, TOPIC))
+        finally:
+            await engine.dispose()
     else:
-        url = await new_postgres_database("store")
-    engine = await migrated_engine(url)
-    try:
-        yield Store(request.param, engine, units_of_work(engine, TOPIC))
-    finally:
-        await engine.dispose()
+        async with postgres_store(new_postgres_database, "store") as engine:
+            yield Store("postgresql", engine, units_of_work(engine, TOPIC))
 
 
 async def append(store: Store, stream: str, expected: int, count: int = 1) -> list[RecordedEvent]:
@@ -90,7 +97,7 @@ async def test_a_stream_reads_back_in_version_order_with_complete_envelopes(stor
     assert envelope.streamid == stream and envelope.subject == stream
     assert envelope.source == "urn:test"
     assert before <= envelope.time <= datetime.now(UTC)
-    assert envelope.time.tzinfo is not None and envelope.time.utcoffset().total_seconds() == 0
+    assert envelope.time.utcoffset() == timedelta(0)
 
 
 async def test_a_stream_that_was_never_written_is_empty_at_version_0(store: Store) -> None:
@@ -132,6 +139,20 @@ async def test_a_stale_expected_version_is_refused_and_writes_nothing(store: Sto
     assert await outbox_rows(store.engine) == outbox_before
 
 
+def hold_after_version_check(
+    store: EventStore, mine: asyncio.Event, everyone: Iterable[asyncio.Event]
+) -> None:
+    checking = store.version
+
+    async def version_then_wait(stream_id: str) -> int:
+        version = await checking(stream_id)
+        mine.set()
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in everyone)), 10)
+        return version
+
+    store.version = version_then_wait  # type: ignore[method-assign]
+
+
 async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits(store: Store) -> None:
     # given a stream at version 1, and two commands that both read it at version 1
     stream = new_id()
@@ -144,17 +165,17 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
     async def command(name: str) -> list[RecordedEvent]:
         async with store.units_of_work() as uow:
             started[name].set()
-            # The command reads the stream. On SQLite this opens the transaction (BEGIN IMMEDIATE),
-            # so the second writer waits here until the first has committed.
-            await uow.events.version(stream)
-            checked[name].set()
-            if not store.serialises_writers:
-                # PostgreSQL: hold both after their version check, so both pass the check inside
-                # `append` too and the unique (stream, version) key has to decide.
-                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in checked.values())), 10)
+            if store.serialises_writers:
+                # SQLite: reading the stream opens the transaction (BEGIN IMMEDIATE), so the second
+                # writer waits here until the first has committed.
+                await uow.events.version(stream)
+            else:
+                # PostgreSQL: hold each writer just after the version check inside `append` until both
+                # have passed it, so that the unique (stream, version) key has to decide.
+                hold_after_version_check(uow.events, checked[name], checked.values())
             recorded = await uow.events.append(stream, 1, proposals[name], command_context())
-            # Neither commits before both are inside a unit of work, and the pause widens the window
-            # in which the other one arrives (it is not what the test asserts on).
+            # Neither commits before both are inside a unit of work; the pause widens the window in
+            # which the other one arrives (it is not what the test asserts on).
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 10)
             await asyncio.sleep(0.05)
             await uow.commit()
@@ -170,6 +191,8 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
     assert len(losers) == 1 and isinstance(losers[0], ConcurrencyConflict), losers
     if store.serialises_writers:
         assert losers[0].actual_version == 3  # it waited for the winner, then saw the new version
+    else:
+        assert losers[0].actual_version is None  # it passed the check; the unique key refused it
     # and the stream holds exactly the winner's events after the first
     stream_now = await read_stream(store, stream)
     assert [e.envelope.streamversion for e in stream_now] == [1, 2, 3]

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from shared.cli import SERVICES
-from tests.conftest import MintToken, NewDatabase
 from tests.e2e.stack import ServiceStack
+from tests.fixtures import MintToken, NewDatabase
 
 
 @pytest.fixture(scope="session")

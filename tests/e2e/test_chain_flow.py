@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import eventually
 from tests.e2e.conftest import Chain
+from tests.fixtures import eventually
 
 
 async def _register(chain: Chain, members: list[dict[str, Any]]) -> dict[str, Any]:

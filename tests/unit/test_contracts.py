@@ -95,7 +95,9 @@ def test_the_kafka_message_carries_every_attribute_as_a_header(model: type[Event
     assert headers["ce_subject"] == event.subject.encode()
     assert headers["ce_streamversion"] == b"4"
     assert headers["ce_schemaversion"] == str(model.schema_version).encode()
-    assert headers["ce_dataschema"] == f"urn:nld:asielketen:schema:{model.type_name}:1".encode()
+    assert headers["ce_dataschema"] == (
+        f"urn:nld:asielketen:schema:{model.type_name}:{model.schema_version}".encode()
+    )
     assert headers["ce_legalbasis"] == model.legal_basis.encode()
     assert message.key == event.subject.encode()
 

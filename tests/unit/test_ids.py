@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 
@@ -28,7 +29,7 @@ def test_ids_made_in_a_burst_increase_strictly() -> None:
     ids = [uuid7() for _ in range(20_000)]
 
     # then each is greater than the one before, as a number and as the canonical string
-    assert all(earlier.int < later.int for earlier, later in zip(ids, ids[1:], strict=False))
+    assert all(earlier.int < later.int for earlier, later in itertools.pairwise(ids))
     texts = [str(identifier) for identifier in ids]
     assert texts == sorted(texts)
     assert len(set(texts)) == len(texts)

@@ -24,7 +24,7 @@ from shared.eventstore import CommandContext, EventStore, UnitOfWork, UnitOfWork
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from tests.conftest import MintToken, NewDatabase
+from tests.fixtures import MintToken, NewDatabase
 
 SYSTEM = CommandContext(actor="IND:test", correlation_id=new_id())
 

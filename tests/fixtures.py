@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: real servers, fresh databases, development keys and tokens."""
+"""Fixtures shared by every test — real servers, fresh databases, development keys and tokens — and
+the helpers tests use with them. Registered once, by the repository's root conftest.py, so that the
+suites under tests/ and services/*/tests share one Kafka broker and one PostgreSQL per run."""
 
 from __future__ import annotations
 
@@ -59,12 +61,10 @@ async def new_postgres_database(postgres_base_url: str) -> AsyncIterator[NewData
         return f"{postgres_base_url}/{name}"
 
     yield make
-    connection = await admin()
-    try:
-        for name in created:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    from tests.helpers import drop_database
+
+    for name in created:
+        await drop_database(f"{postgres_base_url}/{name}")
 
 
 @pytest.fixture(scope="session")

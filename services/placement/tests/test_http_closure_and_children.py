@@ -28,7 +28,7 @@ from shared.contracts.procedure import AcceleratedGround, ReceptionStream, Recep
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from tests.conftest import MintToken
+from tests.fixtures import MintToken
 
 TODAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, no school holiday anywhere
 

@@ -25,7 +25,7 @@ from shared.eventstore import CommandContext, RecordedEvent
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from tests.conftest import MintToken
+from tests.fixtures import MintToken
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

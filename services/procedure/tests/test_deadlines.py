@@ -22,7 +22,7 @@ from shared.eventstore import CommandContext
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from tests.conftest import MintToken, eventually
+from tests.fixtures import MintToken, eventually
 
 pytest_plugins = ["services.procedure.tests.procedure_fixtures"]
 Fixture = Any  # the callables procedure_fixtures hands out (lodge, post, prepared, recorded)

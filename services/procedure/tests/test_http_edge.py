@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from procedure.domain.application import application_id_for
 from shared.clock import ManualClock
-from tests.conftest import MintToken
+from tests.fixtures import MintToken
 
 pytest_plugins = ["services.procedure.tests.procedure_fixtures"]
 Fixture = Any  # the callables procedure_fixtures hands out (lodge, post, prepared, recorded)

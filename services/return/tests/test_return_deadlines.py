@@ -25,7 +25,7 @@ from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.scheduler import DeadlineScheduler
 from shared.settings import ServiceSettings
-from tests.conftest import MintToken
+from tests.fixtures import MintToken
 
 FINAL = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 DEADLINE = FINAL + timedelta(days=28)

@@ -41,7 +41,7 @@ TEST_SOURCE = "urn:test"
 MOMENT = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 
 # A value for every string pattern a contract uses; a new pattern makes `build_event` fail loudly.
-PATTERN_SAMPLES = {r"^[A-Z]{3}$": "ERI"}
+PATTERN_SAMPLES = {r"^[A-Z]{3}$": "ERI", r"^[A-Z]{2}$": "IT", r"^[a-z]{2,3}$": "ti"}
 
 
 def build_event(model: type[Event], **overrides: Any) -> Event:

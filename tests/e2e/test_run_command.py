@@ -98,8 +98,11 @@ def test_run_starts_everything_prints_a_working_token_and_stops_cleanly(tmp_path
                     check=True,
                 ).stdout.strip()
             },
-            json={"channel": "ter-apel", "arrivalGroup": "first-application",
-                  "members": [{"role": "adult", "relation": "head", "birthYear": 1990, "nationality": "SYR"}]},
+            json={
+                "channel": "ter-apel",
+                "arrivalGroup": "first-application",
+                "members": [{"role": "adult", "relation": "head", "birthYear": 1990, "nationality": "SYR"}],
+            },
         )
         assert registered.status_code == 201, registered.text
     finally:

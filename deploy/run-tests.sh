@@ -11,7 +11,7 @@ mkdir -p test-artifacts
 
 cleanup() {
     deploy/kafka/kafka.sh stop "$kafka_dir" >/dev/null 2>&1 || true
-    deploy/postgres/postgres.sh stop >/dev/null 2>&1 || true
+    deploy/postgres/postgres.sh stop $$ >/dev/null 2>&1 || true
     rm -rf "$kafka_dir"
 }
 trap cleanup EXIT
@@ -25,7 +25,7 @@ echo "== docker-compose.yml parses"
 deploy/compose-check.sh
 
 echo "== PostgreSQL and Kafka"
-deploy/postgres/postgres.sh ensure
+deploy/postgres/postgres.sh ensure $$
 port=$($VENV/bin/python -c 'from tests.infrastructure import free_port; print(free_port())')
 deploy/kafka/kafka.sh start "$kafka_dir" "$port"
 export ASIELKETEN_TEST_KAFKA="127.0.0.1:$port"

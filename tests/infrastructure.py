@@ -57,11 +57,12 @@ def postgres_server() -> Iterator[str]:
     if existing:
         yield existing
         return
-    subprocess.run([str(POSTGRES_SCRIPT), "ensure"], check=True)
+    holder = str(os.getpid())
+    subprocess.run([str(POSTGRES_SCRIPT), "ensure", holder], check=True)
     try:
         yield POSTGRES_BASE
     finally:
-        subprocess.run([str(POSTGRES_SCRIPT), "stop"], check=False)
+        subprocess.run([str(POSTGRES_SCRIPT), "stop", holder], check=False)
 
 
 def free_port_range(count: int) -> int:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Manage the local Debian PostgreSQL server used by the integration tests and by a local production-like run.
 #
-#   postgres.sh ensure                 install if missing, create/start the cluster, create the login role
+#   postgres.sh ensure [PID]           install if missing, create/start the cluster, create the login role;
+#                                      with PID, register that process as a user of the cluster
 #   postgres.sh createdb NAME [NAME..] create each database (owner asielketen) if missing
 #   postgres.sh dropdb NAME [NAME..]   drop each database if it exists, WITH (FORCE)
-#   postgres.sh stop                   stop the cluster, but only if this script started it
+#   postgres.sh stop [PID]             stop the cluster, but only if this script started it and no other
+#                                      registered process still uses it
 #
 # Non-obvious choices:
 # - Debian's postgresql-common tooling (pg_lsclusters, pg_createcluster, pg_ctlcluster) is used instead of raw
@@ -25,6 +27,9 @@ PG_CLUSTER=main
 APP_ROLE=asielketen
 APP_PASSWORD=asielketen
 MARKER="${XDG_RUNTIME_DIR:-/tmp}/asielketen-pg-started"
+# Test runs that use the cluster register here (one file per process id), so that one run's `stop`
+# never pulls the database from under another run on the same machine.
+HOLDERS="${XDG_RUNTIME_DIR:-/tmp}/asielketen-pg-holders"
 READY_TIMEOUT=30
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
@@ -32,10 +37,10 @@ die() { log "error: $*"; exit 1; }
 
 usage() {
     cat >&2 <<EOF
-usage: $0 ensure
+usage: $0 ensure [HOLDER_PID]
        $0 createdb NAME [NAME...]
        $0 dropdb NAME [NAME...]
-       $0 stop
+       $0 stop [HOLDER_PID]
 EOF
     exit 2
 }
@@ -93,8 +98,28 @@ check_name() {
     [[ "$1" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "invalid database name '$1' (use lowercase letters, digits and _)"
 }
 
+hold() {
+    [[ -n "${1:-}" ]] || return 0
+    [[ "$1" =~ ^[0-9]+$ ]] || die "holder must be a process id, got '$1'"
+    mkdir -p "$HOLDERS"
+    : >"$HOLDERS/$1"
+}
+
+other_live_holders() {
+    local file pid
+    [[ -d "$HOLDERS" ]] || return 1
+    for file in "$HOLDERS"/*; do
+        [[ -e "$file" ]] || continue
+        pid="$(basename "$file")"
+        if kill -0 "$pid" 2>/dev/null; then return 0; fi
+        rm -f "$file"  # a holder that died without releasing
+    done
+    return 1
+}
+
 cmd_ensure() {
     need_root
+    hold "${1:-}"
     install_if_missing
     local ver status port
     ver="$(installed_version)"
@@ -163,6 +188,11 @@ cmd_dropdb() {
 
 cmd_stop() {
     need_root
+    [[ -z "${1:-}" ]] || rm -f "$HOLDERS/$1"
+    if other_live_holders; then
+        log "another run still uses PostgreSQL; leaving it running"
+        return 0
+    fi
     if [[ ! -f "$MARKER" ]]; then
         log "PostgreSQL was not started by this script; leaving it as it is"
         return 0
@@ -182,10 +212,10 @@ cmd_stop() {
 sub="$1"
 shift
 case "$sub" in
-    ensure) [[ $# -eq 0 ]] || usage; cmd_ensure ;;
+    ensure) [[ $# -le 1 ]] || usage; cmd_ensure "$@" ;;
     createdb) cmd_createdb "$@" ;;
     dropdb) cmd_dropdb "$@" ;;
-    stop) [[ $# -eq 0 ]] || usage; cmd_stop ;;
+    stop) [[ $# -le 1 ]] || usage; cmd_stop "$@" ;;
     -h|--help|help) usage ;;
     *) log "unknown subcommand '$sub'"; usage ;;
 esac

@@ -173,7 +173,7 @@ async def test_three_replicas_share_the_partitions_and_apply_every_event_once_wh
         )
 
     try:
-        await eventually(three_members_share_all_partitions, timeout=45, what="three replicas in one group")
+        await eventually(three_members_share_all_partitions, timeout=60, what="three replicas in one group")
     except AssertionError:
         raise AssertionError(group.logs()) from None
     before = await latest_assignments(engine)
@@ -197,7 +197,7 @@ async def test_three_replicas_share_the_partitions_and_apply_every_event_once_wh
         return count >= len(produced)
 
     try:
-        await eventually(all_applied, timeout=45, what="every event applied after the kill")
+        await eventually(all_applied, timeout=60, what="every event applied after the kill")
     except AssertionError:
         raise AssertionError(group.logs()) from None
     await asyncio.sleep(1.0)  # a duplicate, if the survivors were to make one, would land by now

@@ -24,6 +24,9 @@ $VENV/bin/lint-imports
 echo "== docker-compose.yml parses"
 deploy/compose-check.sh
 
+echo "== Kubernetes manifests validate against the Kubernetes schemas"
+deploy/k8s-check.sh
+
 echo "== PostgreSQL and Kafka"
 deploy/postgres/postgres.sh ensure $$
 port=$($VENV/bin/python -c 'from tests.infrastructure import free_port; print(free_port())')

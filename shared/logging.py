@@ -52,7 +52,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka"):
+    for noisy in ("aiokafka", "kafka", "aiosqlite"):  # aiosqlite logs SQL parameters at DEBUG
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for uvicorn_logger in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(uvicorn_logger).handlers[:] = []

@@ -53,7 +53,7 @@ class HouseholdMember(BaseModel):
 
     person_id: str
     role: MemberRole
-    relation: Relation = Relation.HEAD
+    relation: Relation
     birth_year: int = Field(ge=1900, le=2100)
     nationality: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code")
 

@@ -28,6 +28,7 @@ from shared.contracts.intake import (
     MemberRole,
     RegistrationChannel,
     RegistrationCorrected,
+    Relation,
 )
 from shared.contracts.procedure import DecisionBecameFinal, DecisionIssued, DecisionOutcome
 from shared.contracts.repatriation import DeparturePeriodExpired, ReturnCaseOpened
@@ -93,10 +94,15 @@ def registered(household_id: str, *roles: MemberRole) -> HouseholdRegistered:
         HouseholdMember(
             person_id=new_id(),
             role=role,
+            relation=Relation.HEAD
+            if index == 0
+            else Relation.CHILD
+            if role is MemberRole.CHILD
+            else Relation.PARTNER,
             birth_year=1990 if role is MemberRole.ADULT else 2016,
             nationality="GEO",
         )
-        for role in roles
+        for index, role in enumerate(roles)
     )
     return HouseholdRegistered(
         household_id=household_id,

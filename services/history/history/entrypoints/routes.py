@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 
-from history.service_layer.residence import residence_history
+from history.domain.stays import Stay
+from history.entrypoints.moments import DateMeans, MomentParser
+from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
 from shared.api import ApiModel
 from shared.auth import Principal
@@ -28,48 +31,133 @@ class StayOut(ApiModel):
     valid_from: datetime
     valid_to: datetime | None
     reason: str
-    forced: bool
+    forced: bool = Field(description="Whether the move that started this stay was forced")
     end_reason: str | None
+    event_id: str = Field(description="The fact that started the stay (a move's member fact)")
+    recorded_at: datetime = Field(description="When the chain learned of the move that started the stay")
+    registered_valid_from: datetime = Field(description="The valid time first registered for that move")
+    corrected_at: datetime | None = Field(description="When its valid time was corrected, if it was")
+
+    @classmethod
+    def of(cls, stay: Stay) -> StayOut:
+        return cls(
+            location_id=stay.location_id,
+            location_name=stay.location_name,
+            location_type=stay.location_type,
+            municipality=stay.municipality,
+            province=stay.province,
+            valid_from=stay.valid_from,
+            valid_to=stay.valid_to,
+            reason=stay.reason,
+            forced=stay.forced,
+            end_reason=stay.end_reason,
+            event_id=stay.event_id,
+            recorded_at=stay.recorded_at,
+            registered_valid_from=stay.registered_valid_from,
+            corrected_at=stay.corrected_at,
+        )
 
 
 class ResidenceHistoryOut(ApiModel):
     person_id: str
     household_id: str
+    valid_at: datetime | None = Field(None, description="The valid moment asked for (geldigOp)")
+    known_at: datetime | None = Field(None, description="The knowledge moment asked for (beschikbaarOp)")
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
     stays: list[StayOut]
+
+
+VALID_AT = "Where was the person at this moment (a date means the end of that day, UTC)"
+KNOWN_AT = "As the chain knew it at this moment: only facts recorded until then (a date: end of day)"
+VALID_FROM = "Stays overlapping the period from this moment (a date: start of day)"
+VALID_TO = "Stays overlapping the period until this moment, exclusive (a date: start of day)"
+
+
+class ResidenceHistorySearch(ApiModel):
+    """Search by POST (Dutch API Design Rules): the person id travels in the body, not the URL."""
+
+    person_id: str = Field(min_length=1, max_length=36)
+    valid_at: str | None = Field(None, description=VALID_AT, examples=["2026-02-03"])
+    known_at: str | None = Field(None, description=KNOWN_AT, examples=["2026-03-01T00:00:00Z"])
+    valid_from: str | None = Field(None, description=VALID_FROM)
+    valid_to: str | None = Field(None, description=VALID_TO)
+
+
+def _history_query(
+    valid_at: str | None, known_at: str | None, valid_from: str | None, valid_to: str | None
+) -> HistoryQuery:
+    parser = MomentParser()
+    query = HistoryQuery(
+        valid_at=parser.parse("validAt", valid_at, DateMeans.END_OF_DAY),
+        known_at=parser.parse("knownAt", known_at, DateMeans.END_OF_DAY),
+        valid_from=parser.parse("validFrom", valid_from, DateMeans.START_OF_DAY),
+        valid_to=parser.parse("validTo", valid_to, DateMeans.START_OF_DAY),
+    )
+    if valid_at and (valid_from or valid_to):
+        parser.fail("validAt", "exclusive", "ask for one moment (validAt) or a period (validFrom/validTo)")
+    if query.valid_from and query.valid_to and query.valid_to <= query.valid_from:
+        parser.fail("validTo", "before-valid-from", "validTo must lie after validFrom")
+    parser.raise_if_invalid()
+    return query
+
+
+async def _answer(runtime: Runtime, person_id: str, query: HistoryQuery) -> ResidenceHistoryOut:
+    async with runtime.units_of_work() as uow:
+        found = await residence_history(uow.session, person_id, query)
+    if found is None:
+        raise NotFound(f"no residence history for person {person_id}")
+    return ResidenceHistoryOut(
+        person_id=person_id,
+        household_id=found.household_id,
+        valid_at=query.valid_at,
+        known_at=query.known_at,
+        valid_from=query.valid_from,
+        valid_to=query.valid_to,
+        stays=[StayOut.of(s) for s in found.stays],
+    )
 
 
 @router.get(
     "/persons/{person_id}/residence-history",
-    summary="Where a person stayed: location, type, valid from, valid to",
+    summary="Where a person stayed: at a valid moment, as known at a moment, or over a period",
 )
 async def get_residence_history(
     person_id: str,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
 ) -> ResidenceHistoryOut:
-    async with runtime.units_of_work() as uow:
-        found = await residence_history(uow.session, person_id)
-    if not found:
-        raise NotFound(f"no residence history for person {person_id}")
-    return ResidenceHistoryOut(
-        person_id=person_id,
-        household_id=found[-1].household_id,
-        stays=[
-            StayOut(
-                location_id=s.location_id,
-                location_name=s.location_name,
-                location_type=s.location_type,
-                municipality=s.municipality,
-                province=s.province,
-                valid_from=s.valid_from,
-                valid_to=s.valid_to,
-                reason=s.reason,
-                forced=s.forced,
-                end_reason=s.end_reason,
-            )
-            for s in found
-        ],
-    )
+    return await _answer(runtime, person_id, _history_query(valid_at, known_at, valid_from, valid_to))
+
+
+@router.post(
+    "/residence-history/_zoek",
+    summary="Search a person's residence history by POST (no identifier in the URL)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "personId": "0190a1b2-0000-7000-8000-000000000001",
+                        "validAt": "2026-02-03",
+                        "knownAt": "2026-03-01T00:00:00Z",
+                    }
+                }
+            }
+        }
+    },
+)
+async def search_residence_history(
+    body: ResidenceHistorySearch,
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+) -> ResidenceHistoryOut:
+    query = _history_query(body.valid_at, body.known_at, body.valid_from, body.valid_to)
+    return await _answer(runtime, body.person_id, query)
 
 
 class TimelineEntryOut(ApiModel):

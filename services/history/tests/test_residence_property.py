@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from history.domain.occupancy import GroupBy
 from history.domain.stays import stay_at
+from history.service_layer.occupancy import occupancy_at
 from history.service_layer.residence import HistoryQuery, on_placement_fact, residence_history
 from shared.consumer import ConsumedEvent
 from shared.contracts import chain_registry
@@ -163,6 +165,9 @@ def events(facts: list[Fact], person: str, household: str) -> list[tuple[object,
     return out
 
 
+STORED: dict[str, list[Fact]] = {}  # every person written to the module's database, for occupancy
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
 async def test_the_read_side_answers_like_the_plain_model(
@@ -171,6 +176,7 @@ async def test_the_read_side_answers_like_the_plain_model(
     facts, arrival = history
     person, household = new_id(), new_id()
     generated = events(facts, person, household)
+    STORED[person] = facts
     for offset, index in enumerate(arrival):
         event, recorded, event_id = generated[index]
         envelope = envelope_for(event, id=event_id, time=recorded)  # type: ignore[arg-type]
@@ -196,3 +202,16 @@ async def test_the_read_side_answers_like_the_plain_model(
                 assert [s.location_id for s in one.stays] == (
                     [e] if (e := oracle(facts, valid, known)) else []
                 )
+
+    # Occupancy at a valid moment, as known at a knowledge moment, equals the people with a stay there
+    # (over every person in the database so far), and is never negative.
+    for valid, known in ((at(30, 6), None), (at(50, 18), at(45, 0)), (at(10, 18), recorded_time(facts, 0))):
+        async with history_db() as uow:
+            rows = await occupancy_at(uow.session, valid, known, GroupBy.LOCATION)
+        people: dict[str, int] = {}
+        for stored in STORED.values():
+            where = oracle(stored, valid, known)
+            if where is not None:
+                people[where] = people.get(where, 0) + 1
+        assert {r.key: r.occupancy for r in rows if r.occupancy} == people
+        assert all(r.occupancy >= 0 for r in rows)

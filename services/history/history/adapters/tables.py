@@ -63,3 +63,23 @@ household_members = sa.Table(
     sa.Column("household_id", sa.String(36), primary_key=True),
     sa.Column("person_id", sa.String(36), primary_key=True),
 )
+
+# Every fact about a location's registration, capacity and closure, immutable (keyed by location): the
+# capacity at a valid date, as known at a knowledge date, is derived at query time (history.domain.occupancy).
+location_facts = sa.Table(
+    "location_facts",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("location_id", sa.String(36), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),  # registered | capacity | closed
+    sa.Column("valid_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("location_type", sa.String(40), nullable=True),
+    sa.Column("municipality", sa.String(100), nullable=True),
+    sa.Column("province", sa.String(50), nullable=True),
+    sa.Column("capacity", sa.Integer, nullable=True),
+)

@@ -140,3 +140,57 @@ async def test_invalid_time_questions_are_400_problems_naming_every_parameter(ch
     }
     garbled = await chain.call("GET", "history", "/v1/persons/x/residence-history?validAt=yesterday", "AUDIT")
     assert garbled.status_code == 400 and garbled.json()["invalidParams"][0]["name"] == "validAt"
+
+
+async def test_a_command_names_its_events_and_the_read_side_answers_after_applying_them(chain: Chain) -> None:
+    registered = await chain.call(
+        "POST",
+        "intake",
+        "/v1/households",
+        "AVIM",
+        json={
+            "arrivalGroup": "first-application",
+            "channel": "ter-apel",
+            "members": [{"role": "adult", "relation": "head", "birthYear": 1995, "nationality": "ERI"}],
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    ids = registered.headers["X-Event-Ids"].split(",")
+    assert registered.headers["X-Last-Event-Id"] == ids[-1]
+    person_id = registered.json()["members"][0]["personId"]
+
+    # No polling: the first read waits until the read side has applied the command's events.
+    timeline = await chain.call(
+        "GET", "history", f"/v1/persons/{person_id}/timeline?after={','.join(ids)}", "AUDIT"
+    )
+    assert timeline.status_code == 200, timeline.text
+    assert set(ids) <= {entry["eventId"] for entry in timeline.json()["entries"]}
+
+
+async def test_waiting_for_an_event_the_read_side_never_applies_ends_in_a_503_problem(chain: Chain) -> None:
+    started = datetime.now(UTC)
+    answer = await chain.call(
+        "GET", "history", f"/v1/occupancy?after={'0190a1b2-0000-7000-8000-00000000dead'}", "AUDIT"
+    )
+    waited = (datetime.now(UTC) - started).total_seconds()
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "read-model-behind" and "0 of 1" in answer.json()["detail"]
+    assert 4.5 <= waited < 9
+    stranger = await chain.call("GET", "history", "/v1/occupancy?after=x", "GEMEENTE:0014")
+    assert stranger.status_code == 403  # authorised before any waiting
+
+
+async def test_occupancy_and_provinces_over_http(chain: Chain) -> None:
+    for group_by in ("location", "type", "municipality", "province"):
+        answer = await chain.call("GET", "history", f"/v1/occupancy?groupBy={group_by}", "COA")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert all(row["occupancy"] >= 0 and row["capacity"] >= 0 for row in body["results"])
+        assert body["totalOccupancy"] == sum(row["occupancy"] for row in body["results"])
+    # the seed locations are registered on start: capacity is there, and every province has a target
+    provinces = (await chain.call("GET", "history", "/v1/provinces", "AUDIT")).json()["results"]
+    assert len(provinces) == 12 and sum(p["realised"] for p in provinces) > 0
+    assert {p["province"] for p in provinces} >= {"Groningen", "Noord-Brabant"}
+    wrong = await chain.call("GET", "history", "/v1/occupancy?groupBy=street", "COA")
+    assert wrong.status_code == 400

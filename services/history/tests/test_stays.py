@@ -154,3 +154,28 @@ def test_the_last_recorded_correction_wins() -> None:
     again = correction(TO_B, day(40), day(95))
     assert where(day(38), None, [*FACTS, again]) == "C"
     assert where(day(38), day(93), [*FACTS, again]) == "B"
+
+
+def test_the_auditors_example_in_the_docs() -> None:
+    """docs/services/history.md: placed on 1 January; on 1 February a move to an htl on 15 January is
+    registered; on 10 February it is corrected to 12 January."""
+
+    def jan(d: int) -> datetime:
+        return datetime(2026, 1, d, 12, tzinfo=UTC)
+
+    def feb(d: int) -> datetime:
+        return datetime(2026, 2, d, 12, tzinfo=UTC)
+
+    def end_of(moment: datetime) -> datetime:
+        return moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+
+    placed = start("azc-aanmeld", jan(1), jan(1))
+    to_htl = start("htl", jan(15), feb(1))
+    facts = [placed, to_htl, correction(to_htl, jan(12), feb(10))]
+    assert where(end_of(jan(13)), None, facts) == "htl"
+    assert where(end_of(jan(13)), end_of(feb(5)), facts) == "azc-aanmeld"
+    assert where(end_of(jan(13)), end_of(jan(20)), facts) == "azc-aanmeld"
+    assert where(end_of(jan(20)), end_of(jan(20)), facts) == "azc-aanmeld"
+    assert where(end_of(jan(20)), end_of(feb(5)), facts) == "htl"
+    period = stays_overlapping(derive_stays(facts), jan(10).replace(hour=0), jan(14).replace(hour=0))
+    assert [s.location_id for s in period] == ["azc-aanmeld", "htl"]

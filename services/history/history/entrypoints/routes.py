@@ -11,17 +11,52 @@ from pydantic import Field
 from history.domain.occupancy import GroupBy
 from history.domain.stays import Stay
 from history.entrypoints.moments import DateMeans, MomentParser
+from history.service_layer.freshness import wait_until_applied
 from history.service_layer.occupancy import occupancy_at, provinces_at
 from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.domain import NotFound
-from shared.http import RequireScope
+from shared.http import Problem, RequireScope
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(prefix="/v1", tags=["residence history"])
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+FRESHNESS_WAIT_S = 5.0
+MAX_AFTER_IDS = 200
+
+
+async def applied_first(
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(RequireScope("history:read"))],
+    after: Annotated[
+        str | None,
+        Query(
+            description="Event ids from a command's X-Event-Ids header, comma-separated: the answer waits "
+            f"(at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them all, else 503",
+        ),
+    ] = None,
+) -> Principal:
+    """Authorises first (no waiting for strangers), then waits for the events named in `after`."""
+    ids = [part.strip() for part in (after or "").split(",") if part.strip()]
+    if len(ids) > MAX_AFTER_IDS:
+        raise Problem(
+            400, "The request is not valid.", f"name at most {MAX_AFTER_IDS} events", code="invalid-request"
+        )
+    if ids:
+        done, applied = await wait_until_applied(runtime.units_of_work, ids, timeout_s=FRESHNESS_WAIT_S)
+        if not done:
+            raise Problem(
+                503,
+                "The read side has not applied these events yet.",
+                f"{applied} of {len(set(ids))} events named in 'after' were applied within "
+                f"{FRESHNESS_WAIT_S:.0f} s; retry shortly (or check the id).",
+                code="read-model-behind",
+            )
+    return principal
+
+
+router = APIRouter(prefix="/v1", tags=["residence history"], dependencies=[Depends(applied_first)])
 
 
 class StayOut(ApiModel):

@@ -83,3 +83,14 @@ location_facts = sa.Table(
     sa.Column("province", sa.String(50), nullable=True),
     sa.Column("capacity", sa.Integer, nullable=True),
 )
+
+# Who a person is, as far as the read side needs it: household, role and birth year (from intake's
+# household-registered; no name, no full birth date).
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("household_id", sa.String(36), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=True),
+)

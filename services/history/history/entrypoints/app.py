@@ -7,11 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from history.entrypoints.routes import router
+from history.service_layer.moves import on_household_registered
 from history.service_layer.occupancy import on_location_fact
 from history.service_layer.residence import on_placement_fact
 from history.service_layer.timeline import on_any_fact
 from shared.consumer import ConsumedEvent, Handler
 from shared.contracts import ALL_EVENTS, Event
+from shared.contracts.intake import HouseholdRegistered
 from shared.contracts.placement import (
     LocationCapacityChanged,
     LocationClosed,
@@ -40,6 +42,7 @@ def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
     handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
     for model in (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected):
         handlers[model] = _in_turn(on_placement_fact, on_any_fact)
+    handlers[HouseholdRegistered] = _in_turn(on_household_registered, on_any_fact)
     for location_model in (LocationRegistered, LocationCapacityChanged, LocationClosed):
         handlers[location_model] = _in_turn(on_location_fact, on_any_fact)
     return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
+from history.domain.moves import Move, children_policy
 from history.domain.occupancy import GroupBy
 from history.domain.stays import Stay
 from history.entrypoints.moments import DateMeans, MomentParser
 from history.service_layer.freshness import wait_until_applied
+from history.service_layer.moves import all_moves
 from history.service_layer.occupancy import occupancy_at, provinces_at
 from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
@@ -348,4 +350,142 @@ async def get_provinces(
             )
             for r in rows
         ],
+    )
+
+
+class MoveOut(ApiModel):
+    event_id: str
+    person_id: str
+    household_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    from_location_id: str
+    from_location_type: str
+    from_province: str
+    to_location_id: str
+    to_location_name: str
+    to_location_type: str
+    to_province: str
+    reason: str
+    forced: bool
+    involves_children: bool
+    child: bool = Field(description="The person was under 18 in the year of the move (by birth year)")
+    age: int | None = Field(description="Age by birth year in the year of the move")
+    in_school_holiday: bool = Field(description="In a school holiday of the province moved from")
+    out_of_region: bool = Field(description="The province changed")
+
+    @classmethod
+    def of(cls, move: Move) -> MoveOut:
+        return cls(
+            **{name: getattr(move, name) for name in Move.__dataclass_fields__},
+            out_of_region=move.out_of_region,
+        )
+
+
+class MovesPage(ApiModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[MoveOut]
+
+
+def _page_url(request: Request, page: int) -> str:
+    return str(request.url.include_query_params(page=page))
+
+
+PageNumber = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=500)]
+
+
+@router.get("/moves", tags=["moves"], summary="Moves, filtered, in valid-time order (paginated)")
+async def get_moves(
+    request: Request,
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    province: Annotated[str | None, Query(description="Moved from or to this province")] = None,
+    location_type: Annotated[
+        str | None, Query(alias="locationType", description="Moved to this type")
+    ] = None,
+    forced: bool | None = None,
+    reason: str | None = None,
+    involves_children: Annotated[bool | None, Query(alias="involvesChildren")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+) -> MovesPage:
+    query = _history_query(None, known_at, valid_from, valid_to)
+    async with runtime.units_of_work() as uow:
+        moves = await all_moves(
+            uow.session, known_at=query.known_at, valid_from=query.valid_from, valid_to=query.valid_to
+        )
+    selected = [
+        m
+        for m in moves
+        if (province is None or province in (m.from_province, m.to_province))
+        and (location_type is None or m.to_location_type == location_type)
+        and (forced is None or m.forced == forced)
+        and (reason is None or m.reason == reason)
+        and (involves_children is None or m.involves_children == involves_children)
+    ]
+    first = (page - 1) * page_size
+    return MovesPage(
+        count=len(selected),
+        next=_page_url(request, page + 1) if first + page_size < len(selected) else None,
+        previous=_page_url(request, page - 1) if page > 1 else None,
+        results=[MoveOut.of(m) for m in selected[first : first + page_size]],
+    )
+
+
+class ForcedMovesOut(ApiModel):
+    person_id: str
+    household_id: str
+    forced_moves: list[MoveOut]
+
+
+class ChildrenPolicyOut(ApiModel):
+    """The letter of 2024: at most one forced move for a child; moves in school holidays; near where
+    they were. Each list is complete for the period asked."""
+
+    valid_from: datetime | None
+    valid_to: datetime | None
+    known_at: datetime | None
+    children_moved_by_force_more_than_once: list[ForcedMovesOut]
+    school_age_moves_outside_holidays: list[MoveOut]
+    out_of_region_moves: list[MoveOut]
+
+
+@router.get(
+    "/children-policy",
+    tags=["moves"],
+    summary="Children moved by force more than once, school-age moves outside holidays, moves out of region",
+)
+async def get_children_policy(
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+) -> ChildrenPolicyOut:
+    query = _history_query(None, known_at, valid_from, valid_to)
+    async with runtime.units_of_work() as uow:
+        moves = await all_moves(
+            uow.session, known_at=query.known_at, valid_from=query.valid_from, valid_to=query.valid_to
+        )
+    policy = children_policy(moves)
+    return ChildrenPolicyOut(
+        valid_from=query.valid_from,
+        valid_to=query.valid_to,
+        known_at=query.known_at,
+        children_moved_by_force_more_than_once=[
+            ForcedMovesOut(
+                person_id=f.person_id,
+                household_id=f.household_id,
+                forced_moves=[MoveOut.of(m) for m in f.forced_moves],
+            )
+            for f in policy.forced_more_than_once
+        ],
+        school_age_moves_outside_holidays=[MoveOut.of(m) for m in policy.school_age_outside_holidays],
+        out_of_region_moves=[MoveOut.of(m) for m in policy.out_of_region],
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from history.adapters.tables import location_facts, placement_facts
+from history.adapters.tables import location_facts
 from history.domain.occupancy import (
     GroupBy,
     LocationAt,
@@ -26,7 +26,8 @@ from history.domain.occupancy import (
     occupancy,
     provinces,
 )
-from history.domain.stays import FactKind, PlacementFact, Stay, derive_stays, stay_at
+from history.domain.stays import Stay, derive_stays, stay_at
+from history.service_layer.moves import facts_by_person
 from shared.consumer import ConsumedEvent
 from shared.contracts.placement import LocationCapacityChanged, LocationClosed, LocationRegistered
 from shared.eventstore import UnitOfWork
@@ -69,14 +70,7 @@ async def on_location_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
 
 async def current_stays(session: AsyncSession, valid_at: datetime, known_at: datetime | None) -> list[Stay]:
     """The one stay, if any, of every person at `valid_at`, as known at `known_at`."""
-    query = sa.select(placement_facts).order_by(placement_facts.c.person_id, placement_facts.c.id)
-    if known_at is not None:
-        query = query.where(placement_facts.c.recorded_at <= known_at)
-    by_person: dict[str, list[PlacementFact]] = {}
-    for row in (await session.execute(query)).mappings():
-        values = {key: value for key, value in row.items() if key != "id"}
-        values["kind"] = FactKind(values["kind"])
-        by_person.setdefault(row["person_id"], []).append(PlacementFact(**values, sequence=int(row["id"])))
+    by_person = await facts_by_person(session, known_at)
     found = (stay_at(derive_stays(facts, known_at), valid_at) for facts in by_person.values())
     return [stay for stay in found if stay is not None]
 

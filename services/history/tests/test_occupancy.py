@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from history.domain.occupancy import (
     GroupBy,
@@ -13,10 +14,23 @@ from history.domain.occupancy import (
     provinces,
 )
 from history.domain.stays import FactKind, PlacementFact, derive_stays, stay_at
-from history.service_layer.occupancy import province_targets
+from history.service_layer.occupancy import occupancy_at, on_location_fact, province_targets, provinces_at
+from shared.consumer import ConsumedEvent
+from shared.contracts import chain_registry
+from shared.contracts.placement import (
+    LocationCapacityChanged,
+    LocationClosed,
+    LocationRegistered,
+    LocationType,
+)
+from shared.eventstore import UnitOfWorkFactory
+from shared.eventstore.database import create_engine, session_factory
+from shared.eventstore.migrations import upgrade_to_head_async
 from shared.ids import new_id
+from tests.helpers import envelope_for
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "history" / "adapters" / "migrations"
 
 
 def day(d: int) -> datetime:
@@ -145,3 +159,43 @@ def test_occupancy_counts_the_current_stays_per_group_beside_capacity() -> None:
     assert shares["Groningen"].realised_share == round(60 / 2717, 4)
     assert shares["Drenthe"].realised == 50 and shares["Limburg"].realised == 0
     assert len(shares) == 12
+
+
+async def test_location_facts_go_through_the_handler_into_capacity_and_provinces(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/history.db"
+    await upgrade_to_head_async(url, MIGRATIONS)
+    engine = create_engine(url)
+    units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:test", topic="none")
+    facts = [
+        LocationRegistered(
+            location_id="L1",
+            name="azc Ter Apel",
+            location_type=LocationType.AZC_AANMELD,
+            municipality="Westerwolde",
+            province="Groningen",
+            capacity=2000,
+            near_open_water=False,
+            school_nearby=True,
+            medical_facilities=True,
+            occurred_at=day(0),
+        ),
+        LocationCapacityChanged(location_id="L1", capacity=1500, occurred_at=day(10)),
+        LocationClosed(location_id="L1", occurred_at=day(20)),
+    ]
+    for offset, event in enumerate(facts):
+        async with units() as uow:
+            await on_location_fact(
+                uow, ConsumedEvent(envelope_for(event), event, "placement.events", 0, offset)
+            )
+            await uow.commit()
+    async with units() as uow:
+        realised = {
+            d: next(
+                p.realised for p in await provinces_at(uow.session, day(d), None) if p.province == "Groningen"
+            )
+            for d in (-1, 5, 15, 25)
+        }
+        by_type = await occupancy_at(uow.session, day(5), None, GroupBy.TYPE)
+    await engine.dispose()
+    assert realised == {-1: 0, 5: 2000, 15: 1500, 25: 0}
+    assert [(r.key, r.capacity, r.occupancy) for r in by_type] == [("azc-aanmeld", 2000, 0)]

@@ -6,7 +6,7 @@ when it is not)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -50,8 +50,9 @@ async def on_location_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         recorded_at=consumed.envelope.time,
     )
     if isinstance(event, LocationRegistered):
-        fact = LocationFact(
-            **{**asdict(fact), "kind": LocationFactKind.REGISTERED},
+        fact = replace(
+            fact,
+            kind=LocationFactKind.REGISTERED,
             name=event.name,
             location_type=event.location_type.value,
             municipality=event.municipality,
@@ -59,7 +60,7 @@ async def on_location_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
             capacity=event.capacity,
         )
     elif isinstance(event, LocationCapacityChanged):
-        fact = LocationFact(**{**asdict(fact), "kind": LocationFactKind.CAPACITY, "capacity": event.capacity})
+        fact = replace(fact, kind=LocationFactKind.CAPACITY, capacity=event.capacity)
     else:
         assert isinstance(event, LocationClosed)
     row = asdict(fact)

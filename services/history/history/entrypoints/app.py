@@ -38,13 +38,19 @@ def _in_turn(*handlers: Handler) -> Handler:
     return run
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+def all_handlers() -> dict[type[Event], Handler]:
+    """What the read side does with each fact (also used by `asielketen rebuild`)."""
     handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
     for model in (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected):
         handlers[model] = _in_turn(on_placement_fact, on_any_fact)
     handlers[HouseholdRegistered] = _in_turn(on_household_registered, on_any_fact)
     for location_model in (LocationRegistered, LocationCapacityChanged, LocationClosed):
         handlers[location_model] = _in_turn(on_location_fact, on_any_fact)
+    return handlers
+
+
+def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+    handlers = all_handlers()
     return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers)]
 
 

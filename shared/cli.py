@@ -4,6 +4,8 @@ asielketen token --agency COA            a development access token (creates the
 asielketen run                           Kafka + the five services, until Ctrl-C (what `make run` does)
 asielketen kafka-ready / topics          wait for the broker / create the chain's topics
 asielketen migrate SERVICE               bring one service's database to the newest schema
+asielketen rebuild --into URL            rebuild the read side from offset 0 into a fresh database
+asielketen checksum [URL]                a deterministic checksum of the read side's models
 """
 
 from __future__ import annotations
@@ -84,6 +86,28 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    import importlib
+
+    rebuild = importlib.import_module("history.entrypoints.rebuild")  # shared imports no service statically
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    asyncio.run(rebuild.rebuild(args.into, bootstrap))
+    print(f"rebuilt into {args.into.split('@')[-1]}; point HISTORY_DATABASE_URL at it to switch over")
+    return 0
+
+
+def cmd_checksum(args: argparse.Namespace) -> int:
+    import importlib
+
+    from shared.settings import ServiceSettings
+
+    rebuild = importlib.import_module("history.entrypoints.rebuild")
+    url = args.database_url or ServiceSettings.load("history").database_url
+    for model, value in asyncio.run(rebuild.checksums(url)).items():
+        print(f"{model}\t{value}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from shared.supervisor import run_stack
 
@@ -122,6 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="migrate one service's database")
     migrate.add_argument("service", choices=sorted(SERVICES))
     migrate.set_defaults(func=cmd_migrate)
+
+    rebuild = sub.add_parser("rebuild", help="rebuild the read side from offset 0 into a fresh database")
+    rebuild.add_argument("--into", required=True, help="SQLAlchemy URL of a new, empty database")
+    rebuild.set_defaults(func=cmd_rebuild)
+
+    checksum = sub.add_parser("checksum", help="deterministic checksum of the read side's models")
+    checksum.add_argument("database_url", nargs="?", default=None, help="default: HISTORY_DATABASE_URL")
+    checksum.set_defaults(func=cmd_checksum)
 
     run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")
     run.add_argument("--data-dir", default=None)

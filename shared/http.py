@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.auth import AuthenticationError, AuthorisationError, Principal, TokenVerifier
 from shared.domain import NotFound, PreconditionFailed, RuleViolation
 from shared.eventstore import CommandContext, ConcurrencyConflict
+from shared.eventstore.store import appended_event_ids
 from shared.ids import new_id
 from shared.logging import correlation_id
 
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 API_VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
 CORRELATION_HEADER = "X-Correlation-ID"
+# Read-your-writes: a command's response names the events it appended; the read side's queries accept
+# them as `?after=<id>,<id>` and wait (bounded) until it has applied them.
+EVENT_IDS_HEADER = "X-Event-Ids"
+LAST_EVENT_ID_HEADER = "X-Last-Event-Id"
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -169,6 +174,8 @@ def install_edge_middleware(app: FastAPI) -> None:
         incoming = request.headers.get(CORRELATION_HEADER, "")
         current = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else new_id()
         token = correlation_id.set(current)
+        appended: list[str] = []
+        appended_token = appended_event_ids.set(appended)  # the route's task inherits this very list
         try:
             response = await call_next(request)
         except Exception:
@@ -179,6 +186,10 @@ def install_edge_middleware(app: FastAPI) -> None:
             response = _internal_error()
         finally:
             correlation_id.reset(token)
+            appended_event_ids.reset(appended_token)
+        if appended and 200 <= response.status_code < 300:
+            response.headers[EVENT_IDS_HEADER] = ",".join(appended)
+            response.headers[LAST_EVENT_ID_HEADER] = appended[-1]
         response.headers[CORRELATION_HEADER] = current
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -237,6 +237,21 @@ class HouseholdLinkedToMunicipality(Event):
     person_ids: tuple[str, ...] = Field(min_length=1)
 
 
+class ResidentTransferCorrected(Event):
+    """The valid time of a registered move was wrong: the member's move (`corrected_event_id`, the id of
+    that member's `resident-transferred` fact) happened at `occurred_at`. One fact per member of the
+    move, keyed by person. Nothing else about the move changes, and nothing is updated in place: the
+    read side answers with the corrected time from the moment this fact was recorded on."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.placement.resident-transfer-corrected"
+    subject_field: ClassVar[str] = "person_id"
+    legal_basis: ClassVar[str] = LEGAL_BASIS_RECEPTION
+
+    person_id: str
+    household_id: str
+    corrected_event_id: str
+
+
 class ResidentLeftReception(Event):
     """A person's right to (or use of) reception ended: the end of their last stay."""
 
@@ -260,6 +275,7 @@ PLACEMENT_EVENTS: tuple[type[Event], ...] = (
     ChildInterestAssessed,
     ResidentPlaced,
     ResidentTransferred,
+    ResidentTransferCorrected,
     TransferProposed,
     HouseholdLinkedToMunicipality,
     ResidentLeftReception,

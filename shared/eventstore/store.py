@@ -16,6 +16,7 @@ Contract (the same on SQLite and PostgreSQL, proven by tests/contract/test_event
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -56,6 +57,12 @@ class RecordedEvent:
     position: int
     envelope: Envelope
     event: Event
+
+
+# The ids of the events appended while handling one HTTP request, in order: the edge middleware puts a
+# fresh list here for each request and returns the ids in response headers (read-your-writes; see
+# shared/http.py). Outside a request (consumers, scheduler) it is None and nothing is collected.
+appended_event_ids: ContextVar[list[str] | None] = ContextVar("appended_event_ids", default=None)
 
 
 class EventStore:
@@ -120,6 +127,9 @@ class EventStore:
             )
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version, None) from error
+        collected = appended_event_ids.get()
+        if collected is not None:
+            collected.extend(envelope.id for envelope in envelopes)
         return [
             RecordedEvent(position, envelope, event)
             for position, envelope, event in zip(positions, envelopes, new_events, strict=True)

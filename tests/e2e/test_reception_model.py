@@ -125,6 +125,28 @@ async def test_closure_in_school_holiday_and_second_forced_move_of_children_need
         assert [s["reason"] for s in stays] == ["registration", "process", "location-closure"]
         assert stays[2]["validFrom"].startswith(holiday.isoformat())
 
+    # The read side's children policy: both children were moved by force twice (the adult is no child);
+    # the closure move, in the holiday, is no school-time move; leaving the province is out of region.
+    policy = (await chain.call("GET", "history", "/v1/children-policy", "AUDIT")).json()
+    adult, *children = [m["personId"] for m in family["members"]]
+    twice = {c["personId"]: c for c in policy["childrenMovedByForceMoreThanOnce"]}
+    assert set(children) <= set(twice) and adult not in twice
+    assert [m["reason"] for m in twice[children[0]]["forcedMoves"]] == ["process", "location-closure"]
+    school_time = {(m["personId"], m["reason"]) for m in policy["schoolAgeMovesOutsideHolidays"]}
+    assert all((child, "location-closure") not in school_time for child in children)
+    out_of_region = {(m["personId"], m["toProvince"]) for m in policy["outOfRegionMoves"]}
+    assert (closing["province"] != "Limburg") == all((c, "Limburg") in out_of_region for c in children)
+    # and the moves themselves, filtered and paginated
+    moves = await chain.call(
+        "GET",
+        "history",
+        "/v1/moves?forced=true&involvesChildren=true&reason=location-closure&pageSize=1",
+        "AUDIT",
+    )
+    assert moves.status_code == 200, moves.text
+    assert moves.json()["count"] >= 3 and len(moves.json()["results"]) == 1
+    assert moves.json()["next"] is not None and "page=2" in moves.json()["next"]
+
 
 def _a_school_day_after_a_holiday(today: date, province: str) -> date:
     """A closing date outside the holidays, after the next holiday has begun."""

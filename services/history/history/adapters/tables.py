@@ -8,26 +8,30 @@ from shared.eventstore.schema import Json, UTCDateTime
 
 metadata = sa.MetaData()
 
-stays = sa.Table(
-    "stays",
+# Every placement fact about a person, immutable, as it arrived (valid time and recorded time): the
+# residence history is derived from these at query time, on both time axes (history.domain.stays).
+placement_facts = sa.Table(
+    "placement_facts",
     metadata,
     sa.Column(
         "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
     ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
     sa.Column("person_id", sa.String(36), nullable=False, index=True),
     sa.Column("household_id", sa.String(36), nullable=False),
-    sa.Column("location_id", sa.String(36), nullable=False),
-    sa.Column("location_name", sa.String(200), nullable=False),
-    sa.Column("location_type", sa.String(40), nullable=False),
-    sa.Column("municipality", sa.String(100), nullable=False),
-    sa.Column("province", sa.String(50), nullable=False),
-    sa.Column("valid_from", UTCDateTime, nullable=False),
-    sa.Column("valid_to", UTCDateTime, nullable=True),
-    sa.Column("reason", sa.String(40), nullable=False),
-    sa.Column("forced", sa.Boolean, nullable=False),
-    sa.Column("end_reason", sa.String(40), nullable=True),  # set when reception ended with this stay
-    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("kind", sa.String(12), nullable=False),  # start | end | correction
+    sa.Column("valid_at", UTCDateTime, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("location_id", sa.String(36), nullable=True),
+    sa.Column("location_name", sa.String(200), nullable=True),
+    sa.Column("location_type", sa.String(40), nullable=True),
+    sa.Column("municipality", sa.String(100), nullable=True),
+    sa.Column("province", sa.String(50), nullable=True),
+    sa.Column("from_location_id", sa.String(36), nullable=True),
+    sa.Column("reason", sa.String(40), nullable=True),
+    sa.Column("forced", sa.Boolean, nullable=False),
+    sa.Column("involves_children", sa.Boolean, nullable=False),
+    sa.Column("corrects_event_id", sa.String(36), nullable=True),
 )
 
 # Every fact about a person, from every service: the chain-wide timeline (and audit trail) per person.
@@ -58,4 +62,35 @@ household_members = sa.Table(
     metadata,
     sa.Column("household_id", sa.String(36), primary_key=True),
     sa.Column("person_id", sa.String(36), primary_key=True),
+)
+
+# Every fact about a location's registration, capacity and closure, immutable (keyed by location): the
+# capacity at a valid date, as known at a knowledge date, is derived at query time (history.domain.occupancy).
+location_facts = sa.Table(
+    "location_facts",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("location_id", sa.String(36), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),  # registered | capacity | closed
+    sa.Column("valid_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("location_type", sa.String(40), nullable=True),
+    sa.Column("municipality", sa.String(100), nullable=True),
+    sa.Column("province", sa.String(50), nullable=True),
+    sa.Column("capacity", sa.Integer, nullable=True),
+)
+
+# Who a person is, as far as the read side needs it: household, role and birth year (from intake's
+# household-registered; no name, no full birth date).
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("household_id", sa.String(36), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=True),
 )

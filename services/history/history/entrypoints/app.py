@@ -7,11 +7,22 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from history.entrypoints.routes import router
-from history.service_layer.residence import on_resident_left_reception, on_resident_placed_or_transferred
+from history.service_layer.moves import on_household_registered
+from history.service_layer.occupancy import on_location_fact
+from history.service_layer.residence import on_placement_fact
 from history.service_layer.timeline import on_any_fact
 from shared.consumer import ConsumedEvent, Handler
 from shared.contracts import ALL_EVENTS, Event
-from shared.contracts.placement import ResidentLeftReception, ResidentPlaced, ResidentTransferred
+from shared.contracts.intake import HouseholdRegistered
+from shared.contracts.placement import (
+    LocationCapacityChanged,
+    LocationClosed,
+    LocationRegistered,
+    ResidentLeftReception,
+    ResidentPlaced,
+    ResidentTransferCorrected,
+    ResidentTransferred,
+)
 from shared.eventstore import UnitOfWork
 from shared.runtime import ConsumerSpec, Runtime, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -27,12 +38,19 @@ def _in_turn(*handlers: Handler) -> Handler:
     return run
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+def all_handlers() -> dict[type[Event], Handler]:
+    """What the read side does with each fact (also used by `asielketen rebuild`)."""
     handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
-    handlers[ResidentPlaced] = handlers[ResidentTransferred] = _in_turn(
-        on_resident_placed_or_transferred, on_any_fact
-    )
-    handlers[ResidentLeftReception] = _in_turn(on_resident_left_reception, on_any_fact)
+    for model in (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected):
+        handlers[model] = _in_turn(on_placement_fact, on_any_fact)
+    handlers[HouseholdRegistered] = _in_turn(on_household_registered, on_any_fact)
+    for location_model in (LocationRegistered, LocationCapacityChanged, LocationClosed):
+        handlers[location_model] = _in_turn(on_location_fact, on_any_fact)
+    return handlers
+
+
+def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+    handlers = all_handlers()
     return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers)]
 
 

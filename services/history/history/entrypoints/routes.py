@@ -5,18 +5,60 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field
 
-from history.service_layer.residence import residence_history
+from history.domain.moves import Move, children_policy
+from history.domain.occupancy import GroupBy
+from history.domain.stays import Stay
+from history.entrypoints.moments import DateMeans, MomentParser
+from history.service_layer.freshness import wait_until_applied
+from history.service_layer.moves import all_moves
+from history.service_layer.occupancy import occupancy_at, provinces_at
+from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.domain import NotFound
-from shared.http import RequireScope
+from shared.http import Problem, RequireScope
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(prefix="/v1", tags=["residence history"])
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+FRESHNESS_WAIT_S = 5.0
+MAX_AFTER_IDS = 200
+
+
+async def applied_first(
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(RequireScope("history:read"))],
+    after: Annotated[
+        str | None,
+        Query(
+            description="Event ids from a command's X-Event-Ids header, comma-separated: the answer waits "
+            f"(at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them all, else 503",
+        ),
+    ] = None,
+) -> Principal:
+    """Authorises first (no waiting for strangers), then waits for the events named in `after`."""
+    ids = [part.strip() for part in (after or "").split(",") if part.strip()]
+    if len(ids) > MAX_AFTER_IDS:
+        raise Problem(
+            400, "The request is not valid.", f"name at most {MAX_AFTER_IDS} events", code="invalid-request"
+        )
+    if ids:
+        done, applied = await wait_until_applied(runtime.units_of_work, ids, timeout_s=FRESHNESS_WAIT_S)
+        if not done:
+            raise Problem(
+                503,
+                "The read side has not applied these events yet.",
+                f"{applied} of {len(set(ids))} events named in 'after' were applied within "
+                f"{FRESHNESS_WAIT_S:.0f} s; retry shortly (or check the id).",
+                code="read-model-behind",
+            )
+    return principal
+
+
+router = APIRouter(prefix="/v1", tags=["residence history"], dependencies=[Depends(applied_first)])
 
 
 class StayOut(ApiModel):
@@ -28,48 +70,133 @@ class StayOut(ApiModel):
     valid_from: datetime
     valid_to: datetime | None
     reason: str
-    forced: bool
+    forced: bool = Field(description="Whether the move that started this stay was forced")
     end_reason: str | None
+    event_id: str = Field(description="The fact that started the stay (a move's member fact)")
+    recorded_at: datetime = Field(description="When the chain learned of the move that started the stay")
+    registered_valid_from: datetime = Field(description="The valid time first registered for that move")
+    corrected_at: datetime | None = Field(description="When its valid time was corrected, if it was")
+
+    @classmethod
+    def of(cls, stay: Stay) -> StayOut:
+        return cls(
+            location_id=stay.location_id,
+            location_name=stay.location_name,
+            location_type=stay.location_type,
+            municipality=stay.municipality,
+            province=stay.province,
+            valid_from=stay.valid_from,
+            valid_to=stay.valid_to,
+            reason=stay.reason,
+            forced=stay.forced,
+            end_reason=stay.end_reason,
+            event_id=stay.event_id,
+            recorded_at=stay.recorded_at,
+            registered_valid_from=stay.registered_valid_from,
+            corrected_at=stay.corrected_at,
+        )
 
 
 class ResidenceHistoryOut(ApiModel):
     person_id: str
     household_id: str
+    valid_at: datetime | None = Field(None, description="The valid moment asked for (geldigOp)")
+    known_at: datetime | None = Field(None, description="The knowledge moment asked for (beschikbaarOp)")
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
     stays: list[StayOut]
+
+
+VALID_AT = "Where was the person at this moment (a date means the end of that day, UTC)"
+KNOWN_AT = "As the chain knew it at this moment: only facts recorded until then (a date: end of day)"
+VALID_FROM = "Stays overlapping the period from this moment (a date: start of day)"
+VALID_TO = "Stays overlapping the period until this moment, exclusive (a date: start of day)"
+
+
+class ResidenceHistorySearch(ApiModel):
+    """Search by POST (Dutch API Design Rules): the person id travels in the body, not the URL."""
+
+    person_id: str = Field(min_length=1, max_length=36)
+    valid_at: str | None = Field(None, description=VALID_AT, examples=["2026-02-03"])
+    known_at: str | None = Field(None, description=KNOWN_AT, examples=["2026-03-01T00:00:00Z"])
+    valid_from: str | None = Field(None, description=VALID_FROM)
+    valid_to: str | None = Field(None, description=VALID_TO)
+
+
+def _history_query(
+    valid_at: str | None, known_at: str | None, valid_from: str | None, valid_to: str | None
+) -> HistoryQuery:
+    parser = MomentParser()
+    query = HistoryQuery(
+        valid_at=parser.parse("validAt", valid_at, DateMeans.END_OF_DAY),
+        known_at=parser.parse("knownAt", known_at, DateMeans.END_OF_DAY),
+        valid_from=parser.parse("validFrom", valid_from, DateMeans.START_OF_DAY),
+        valid_to=parser.parse("validTo", valid_to, DateMeans.START_OF_DAY),
+    )
+    if valid_at and (valid_from or valid_to):
+        parser.fail("validAt", "exclusive", "ask for one moment (validAt) or a period (validFrom/validTo)")
+    if query.valid_from and query.valid_to and query.valid_to <= query.valid_from:
+        parser.fail("validTo", "before-valid-from", "validTo must lie after validFrom")
+    parser.raise_if_invalid()
+    return query
+
+
+async def _answer(runtime: Runtime, person_id: str, query: HistoryQuery) -> ResidenceHistoryOut:
+    async with runtime.units_of_work() as uow:
+        found = await residence_history(uow.session, person_id, query)
+    if found is None:
+        raise NotFound(f"no residence history for person {person_id}")
+    return ResidenceHistoryOut(
+        person_id=person_id,
+        household_id=found.household_id,
+        valid_at=query.valid_at,
+        known_at=query.known_at,
+        valid_from=query.valid_from,
+        valid_to=query.valid_to,
+        stays=[StayOut.of(s) for s in found.stays],
+    )
 
 
 @router.get(
     "/persons/{person_id}/residence-history",
-    summary="Where a person stayed: location, type, valid from, valid to",
+    summary="Where a person stayed: at a valid moment, as known at a moment, or over a period",
 )
 async def get_residence_history(
     person_id: str,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
 ) -> ResidenceHistoryOut:
-    async with runtime.units_of_work() as uow:
-        found = await residence_history(uow.session, person_id)
-    if not found:
-        raise NotFound(f"no residence history for person {person_id}")
-    return ResidenceHistoryOut(
-        person_id=person_id,
-        household_id=found[-1].household_id,
-        stays=[
-            StayOut(
-                location_id=s.location_id,
-                location_name=s.location_name,
-                location_type=s.location_type,
-                municipality=s.municipality,
-                province=s.province,
-                valid_from=s.valid_from,
-                valid_to=s.valid_to,
-                reason=s.reason,
-                forced=s.forced,
-                end_reason=s.end_reason,
-            )
-            for s in found
-        ],
-    )
+    return await _answer(runtime, person_id, _history_query(valid_at, known_at, valid_from, valid_to))
+
+
+@router.post(
+    "/residence-history/_zoek",
+    summary="Search a person's residence history by POST (no identifier in the URL)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "personId": "0190a1b2-0000-7000-8000-000000000001",
+                        "validAt": "2026-02-03",
+                        "knownAt": "2026-03-01T00:00:00Z",
+                    }
+                }
+            }
+        }
+    },
+)
+async def search_residence_history(
+    body: ResidenceHistorySearch,
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+) -> ResidenceHistoryOut:
+    query = _history_query(body.valid_at, body.known_at, body.valid_from, body.valid_to)
+    return await _answer(runtime, body.person_id, query)
 
 
 class TimelineEntryOut(ApiModel):
@@ -124,4 +251,241 @@ async def get_timeline(
             )
             for row in rows
         ],
+    )
+
+
+class OccupancyRowOut(ApiModel):
+    key: str = Field(description="The location id, type, municipality or province")
+    name: str
+    occupancy: int = Field(ge=0, description="People with a stay there at the valid moment")
+    capacity: int = Field(ge=0, description="Places registered at the valid moment (0 once closed)")
+    locations: int
+
+
+class OccupancyOut(ApiModel):
+    valid_at: datetime
+    known_at: datetime | None
+    group_by: GroupBy
+    total_occupancy: int
+    total_capacity: int
+    results: list[OccupancyRowOut]
+
+
+def _moments(valid_at: str | None, known_at: str | None, now: datetime) -> tuple[datetime, datetime | None]:
+    parser = MomentParser()
+    valid = parser.parse("validAt", valid_at, DateMeans.END_OF_DAY)
+    known = parser.parse("knownAt", known_at, DateMeans.END_OF_DAY)
+    parser.raise_if_invalid()
+    return valid or now, known
+
+
+@router.get(
+    "/occupancy",
+    tags=["occupancy"],
+    summary="Occupancy beside capacity per location, type, municipality or province at a valid moment",
+)
+async def get_occupancy(
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT + "; default now")] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    group_by: Annotated[GroupBy, Query(alias="groupBy")] = GroupBy.LOCATION,
+) -> OccupancyOut:
+    valid, known = _moments(valid_at, known_at, runtime.clock.now())
+    async with runtime.units_of_work() as uow:
+        rows = await occupancy_at(uow.session, valid, known, group_by)
+    return OccupancyOut(
+        valid_at=valid,
+        known_at=known,
+        group_by=group_by,
+        total_occupancy=sum(r.occupancy for r in rows),
+        total_capacity=sum(r.capacity for r in rows),
+        results=[
+            OccupancyRowOut(
+                key=r.key, name=r.name, occupancy=r.occupancy, capacity=r.capacity, locations=r.locations
+            )
+            for r in rows
+        ],
+    )
+
+
+class ProvinceOut(ApiModel):
+    province: str
+    target: int = Field(description="Its share of the national reception target (Spreidingswet)")
+    realised: int = Field(description="Places at its open locations at the valid moment")
+    realised_share: float = Field(description="realised / target")
+    occupancy: int
+
+
+class ProvincesOut(ApiModel):
+    valid_at: datetime
+    known_at: datetime | None
+    results: list[ProvinceOut]
+
+
+@router.get(
+    "/provinces",
+    tags=["occupancy"],
+    summary="Each province's realised places against its Spreidingswet target, and its occupancy",
+)
+async def get_provinces(
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT + "; default now")] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+) -> ProvincesOut:
+    valid, known = _moments(valid_at, known_at, runtime.clock.now())
+    async with runtime.units_of_work() as uow:
+        rows = await provinces_at(uow.session, valid, known)
+    return ProvincesOut(
+        valid_at=valid,
+        known_at=known,
+        results=[
+            ProvinceOut(
+                province=r.province,
+                target=r.target,
+                realised=r.realised,
+                realised_share=r.realised_share,
+                occupancy=r.occupancy,
+            )
+            for r in rows
+        ],
+    )
+
+
+class MoveOut(ApiModel):
+    event_id: str
+    person_id: str
+    household_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    from_location_id: str
+    from_location_type: str
+    from_province: str
+    to_location_id: str
+    to_location_name: str
+    to_location_type: str
+    to_province: str
+    reason: str
+    forced: bool
+    involves_children: bool
+    child: bool = Field(description="The person was under 18 in the year of the move (by birth year)")
+    age: int | None = Field(description="Age by birth year in the year of the move")
+    in_school_holiday: bool = Field(description="In a school holiday of the province moved from")
+    out_of_region: bool = Field(description="The province changed")
+
+    @classmethod
+    def of(cls, move: Move) -> MoveOut:
+        return cls(
+            **{name: getattr(move, name) for name in Move.__dataclass_fields__},
+            out_of_region=move.out_of_region,
+        )
+
+
+class MovesPage(ApiModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[MoveOut]
+
+
+def _page_url(request: Request, page: int) -> str:
+    return str(request.url.include_query_params(page=page))
+
+
+PageNumber = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=500)]
+
+
+@router.get("/moves", tags=["moves"], summary="Moves, filtered, in valid-time order (paginated)")
+async def get_moves(
+    request: Request,
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    province: Annotated[str | None, Query(description="Moved from or to this province")] = None,
+    location_type: Annotated[
+        str | None, Query(alias="locationType", description="Moved to this type")
+    ] = None,
+    forced: bool | None = None,
+    reason: str | None = None,
+    involves_children: Annotated[bool | None, Query(alias="involvesChildren")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+) -> MovesPage:
+    query = _history_query(None, known_at, valid_from, valid_to)
+    async with runtime.units_of_work() as uow:
+        moves = await all_moves(
+            uow.session, known_at=query.known_at, valid_from=query.valid_from, valid_to=query.valid_to
+        )
+    selected = [
+        m
+        for m in moves
+        if (province is None or province in (m.from_province, m.to_province))
+        and (location_type is None or m.to_location_type == location_type)
+        and (forced is None or m.forced == forced)
+        and (reason is None or m.reason == reason)
+        and (involves_children is None or m.involves_children == involves_children)
+    ]
+    first = (page - 1) * page_size
+    return MovesPage(
+        count=len(selected),
+        next=_page_url(request, page + 1) if first + page_size < len(selected) else None,
+        previous=_page_url(request, page - 1) if page > 1 else None,
+        results=[MoveOut.of(m) for m in selected[first : first + page_size]],
+    )
+
+
+class ForcedMovesOut(ApiModel):
+    person_id: str
+    household_id: str
+    forced_moves: list[MoveOut]
+
+
+class ChildrenPolicyOut(ApiModel):
+    """The letter of 2024: at most one forced move for a child; moves in school holidays; near where
+    they were. Each list is complete for the period asked."""
+
+    valid_from: datetime | None
+    valid_to: datetime | None
+    known_at: datetime | None
+    children_moved_by_force_more_than_once: list[ForcedMovesOut]
+    school_age_moves_outside_holidays: list[MoveOut]
+    out_of_region_moves: list[MoveOut]
+
+
+@router.get(
+    "/children-policy",
+    tags=["moves"],
+    summary="Children moved by force more than once, school-age moves outside holidays, moves out of region",
+)
+async def get_children_policy(
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
+    valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
+    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+) -> ChildrenPolicyOut:
+    query = _history_query(None, known_at, valid_from, valid_to)
+    async with runtime.units_of_work() as uow:
+        moves = await all_moves(
+            uow.session, known_at=query.known_at, valid_from=query.valid_from, valid_to=query.valid_to
+        )
+    policy = children_policy(moves)
+    return ChildrenPolicyOut(
+        valid_from=query.valid_from,
+        valid_to=query.valid_to,
+        known_at=query.known_at,
+        children_moved_by_force_more_than_once=[
+            ForcedMovesOut(
+                person_id=f.person_id,
+                household_id=f.household_id,
+                forced_moves=[MoveOut.of(m) for m in f.forced_moves],
+            )
+            for f in policy.forced_more_than_once
+        ],
+        school_age_moves_outside_holidays=[MoveOut.of(m) for m in policy.school_age_outside_holidays],
+        out_of_region_moves=[MoveOut.of(m) for m in policy.out_of_region],
     )

@@ -1,46 +1,92 @@
-"""Applying placement facts to the residence history, and reading it back."""
+"""Keeping every placement fact about a person, and deriving the residence history from them on both
+time axes: where a person was at a valid date, as the chain knew it at a knowledge date."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from history.adapters.tables import stays
-from history.domain.stays import Stay, stay_started_by
+from history.adapters.tables import placement_facts
+from history.domain.stays import (
+    FactKind,
+    PlacementFact,
+    Stay,
+    derive_stays,
+    fact_of,
+    stay_at,
+    stays_overlapping,
+)
 from shared.consumer import ConsumedEvent
-from shared.contracts.placement import ResidentLeftReception, ResidentPlaced, ResidentTransferred
+from shared.contracts.placement import (
+    ResidentLeftReception,
+    ResidentPlaced,
+    ResidentTransferCorrected,
+    ResidentTransferred,
+)
 from shared.eventstore import UnitOfWork
 
 
-async def on_resident_placed_or_transferred(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+async def on_placement_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+    """Keep the fact as it is; nothing is updated, so the order in which facts arrive does not matter."""
     event = consumed.event
-    assert isinstance(event, ResidentPlaced | ResidentTransferred)
-    stay = stay_started_by(event, event_id=consumed.envelope.id, recorded_at=consumed.envelope.time)
-    if isinstance(event, ResidentTransferred):
-        # The open stay ends when the move happened.
-        await uow.session.execute(
-            sa.update(stays)
-            .where(stays.c.person_id == event.person_id, stays.c.valid_to.is_(None))
-            .values(valid_to=event.occurred_at)
-        )
-    await uow.session.execute(sa.insert(stays).values(**asdict(stay)))
-
-
-async def on_resident_left_reception(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
-    """The last stay ends when the person's reception ends (housed, departed, ...)."""
-    event = consumed.event
-    assert isinstance(event, ResidentLeftReception)
-    await uow.session.execute(
-        sa.update(stays)
-        .where(stays.c.person_id == event.person_id, stays.c.valid_to.is_(None))
-        .values(valid_to=event.occurred_at, end_reason=event.reason.value)
+    assert isinstance(
+        event, ResidentPlaced | ResidentTransferred | ResidentLeftReception | ResidentTransferCorrected
     )
+    fact = fact_of(event, event_id=consumed.envelope.id, recorded_at=consumed.envelope.time)
+    row = asdict(fact)
+    del row["sequence"]
+    row["kind"] = fact.kind.value
+    await uow.session.execute(sa.insert(placement_facts).values(**row))
 
 
-async def residence_history(session: AsyncSession, person_id: str) -> list[Stay]:
+async def facts_about(session: AsyncSession, person_id: str) -> list[PlacementFact]:
     result = await session.execute(
-        sa.select(stays).where(stays.c.person_id == person_id).order_by(stays.c.valid_from, stays.c.id)
+        sa.select(placement_facts)
+        .where(placement_facts.c.person_id == person_id)
+        .order_by(placement_facts.c.id)
     )
-    return [Stay(**{key: value for key, value in row.items() if key != "id"}) for row in result.mappings()]
+    return [_fact(row) for row in result.mappings()]
+
+
+def _fact(row: sa.RowMapping) -> PlacementFact:
+    values = {key: value for key, value in row.items() if key != "id"}
+    values["kind"] = FactKind(values["kind"])
+    return PlacementFact(**values, sequence=int(row["id"]))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryQuery:
+    """`valid_at` or a period [`valid_from`, `valid_to`) on the valid axis (not both), and `known_at` on
+    the recorded axis. All optional: without any, every stay as known now."""
+
+    valid_at: datetime | None = None
+    known_at: datetime | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResidenceHistory:
+    person_id: str
+    household_id: str
+    stays: list[Stay]
+
+
+async def residence_history(
+    session: AsyncSession, person_id: str, query: HistoryQuery | None = None
+) -> ResidenceHistory | None:
+    """None when the read side has no placement fact about the person at all."""
+    query = query or HistoryQuery()
+    facts = await facts_about(session, person_id)
+    if not facts:
+        return None
+    stays = derive_stays(facts, query.known_at)
+    if query.valid_at is not None:
+        current = stay_at(stays, query.valid_at)
+        stays = [current] if current else []
+    elif query.valid_from is not None or query.valid_to is not None:
+        stays = stays_overlapping(stays, query.valid_from, query.valid_to)
+    return ResidenceHistory(person_id=person_id, household_id=facts[-1].household_id, stays=stays)

@@ -15,6 +15,7 @@ docs/services/placement.md for each rule and the test that proves it):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -30,10 +31,11 @@ from shared.contracts.placement import (
     ReceptionEndReason,
     ResidentLeftReception,
     ResidentPlaced,
+    ResidentTransferCorrected,
     ResidentTransferred,
     TransferProposed,
 )
-from shared.domain import RuleViolation
+from shared.domain import NotFound, RuleViolation
 
 SECOND_FORCED_MOVE_RULE = (
     "children are moved by force at most once (Uitvoeringsagenda 2024; motie Van Meenen c.s., "
@@ -139,6 +141,16 @@ class LinkToMunicipality:
 class EndReception:
     reason: ReceptionEndReason
     occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CorrectMove:
+    """The move whose member fact has id `event_id` happened at `occurred_at` (its corrected valid time)."""
+
+    household_id: str
+    event_id: str
+    occurred_at: datetime
+    now: datetime
 
 
 def _in_reception(state: Reception | None, household_id: str) -> Reception:
@@ -364,6 +376,71 @@ def end_reception(state: Reception | None, household_id: str, command: EndRecept
             occurred_at=command.occurred_at,
         )
         for m in current.members
+    ]
+
+
+def correct_move(
+    state: Reception | None, history: Sequence[tuple[str, Event]], command: CorrectMove
+) -> list[Event]:
+    """Correct the valid time of a registered move: one `ResidentTransferCorrected` per member.
+
+    `history` is the household's reception stream as (event id, event), in append order. A correction
+    changes a time, never a count, and keeps the move in its place among the person's moves (after the
+    previous one, before the next one and before the end of reception), so placement's state and the
+    read side's order of moves stay the same."""
+    if state is None:
+        raise NotFound(f"household {command.household_id} has no reception place")
+    positions = {event_id: index for index, (event_id, _) in enumerate(history)}
+    index = positions.get(command.event_id)
+    if index is None or not isinstance(history[index][1], ResidentTransferred):
+        raise NotFound(f"household {command.household_id} has no move {command.event_id}")
+    if command.occurred_at > command.now:
+        raise RuleViolation("a move cannot be corrected to a time in the future", code="correction-in-future")
+    target = history[index][1]
+    assert isinstance(target, ResidentTransferred)
+
+    def same_move(event: Event) -> bool:
+        return isinstance(event, ResidentTransferred) and (
+            event.from_location_id,
+            event.location_id,
+            event.occurred_at,
+        ) == (target.from_location_id, target.location_id, target.occurred_at)
+
+    first, last = index, index
+    while first > 0 and same_move(history[first - 1][1]):
+        first -= 1
+    while last + 1 < len(history) and same_move(history[last + 1][1]):
+        last += 1
+    corrected: dict[str, datetime] = {
+        e.corrected_event_id: e.occurred_at for _, e in history if isinstance(e, ResidentTransferCorrected)
+    }
+    person = target.person_id
+    moments = sorted(
+        (corrected.get(event_id, event.occurred_at), position, event_id)
+        for position, (event_id, event) in enumerate(history)
+        if isinstance(event, ResidentPlaced | ResidentTransferred) and event.person_id == person
+    )
+    at = next(i for i, (_, _, event_id) in enumerate(moments) if event_id == command.event_id)
+    earlier = moments[at - 1][0] if at > 0 else None
+    later = [moments[at + 1][0]] if at + 1 < len(moments) else []
+    later += [e.occurred_at for _, e in history if isinstance(e, ResidentLeftReception)]
+    if (earlier is not None and command.occurred_at <= earlier) or any(
+        command.occurred_at >= moment for moment in later
+    ):
+        raise RuleViolation(
+            "a corrected move keeps its place among the person's moves: it must lie after the previous "
+            "move and before the next move and the end of reception; register a missing move instead",
+            code="correction-reorders-moves",
+        )
+    return [
+        ResidentTransferCorrected(
+            person_id=event.person_id,
+            household_id=command.household_id,
+            corrected_event_id=event_id,
+            occurred_at=command.occurred_at,
+        )
+        for event_id, event in history[first : last + 1]
+        if isinstance(event, ResidentTransferred)
     ]
 
 

@@ -17,6 +17,8 @@ from placement.entrypoints.schemas import (
     HousingIn,
     LocationOut,
     MemberOut,
+    MoveCorrectionIn,
+    MoveCorrectionOut,
     OpenProposalOut,
     ReceptionOut,
     RecommendationIn,
@@ -152,6 +154,27 @@ async def transfer(
             if_match=parse_if_match(if_match),
         )
     return await _reception(runtime, household_id, response)
+
+
+@router.post(
+    "/households/{household_id}/moves/{event_id}/correction",
+    summary="Correct when a registered move happened (one correction per member of the move)",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"example": {"occurredAt": "2026-02-03T14:00:00Z"}}}}
+    },
+)
+async def correct_move(
+    household_id: str, event_id: str, body: MoveCorrectionIn, runtime: RuntimeDep, principal: Writer
+) -> MoveCorrectionOut:
+    """`event_id` is the id of any member's `resident-transferred` fact of the move (as the read side's
+    timeline shows it). The move keeps its place among the person's moves; counts do not change."""
+    async with runtime.units_of_work() as uow:
+        corrected = await reception_service.correct_move(
+            uow, household_id, event_id, body.occurred_at, runtime.clock.now(), command_context(principal)
+        )
+    return MoveCorrectionOut(
+        household_id=household_id, occurred_at=body.occurred_at, corrected_event_ids=corrected
+    )
 
 
 @router.post(

@@ -142,6 +142,16 @@ class TransferIn(ApiModel):
     occurred_at: AwareDatetime | None = None
 
 
+class MoveCorrectionIn(ApiModel):
+    occurred_at: AwareDatetime = Field(description="When the move really happened (its valid time)")
+
+
+class MoveCorrectionOut(ApiModel):
+    household_id: str
+    occurred_at: AwareDatetime
+    corrected_event_ids: list[str] = Field(description="The corrected member facts of the move")
+
+
 class ExecutionIn(ApiModel):
     assessment_id: str | None = None
     occurred_at: AwareDatetime | None = Field(None, description="Defaults to the proposed date")

@@ -17,6 +17,7 @@ from placement.domain import location, reception
 from placement.domain.location import Location, ReleasePlaces, TakePlaces
 from placement.domain.reception import (
     AssessChildInterest,
+    CorrectMove,
     EndReception,
     LinkToMunicipality,
     PlaceHousehold,
@@ -27,7 +28,12 @@ from placement.domain.recommendation import HouseholdProfile, Purpose, Ranking, 
 from placement.service_layer.locations import apply_to_location, get_location, province_targets
 from shared.calendar import in_school_holiday
 from shared.contracts.base import Event
-from shared.contracts.placement import Justification, MoveReason, ReceptionEndReason
+from shared.contracts.placement import (
+    Justification,
+    MoveReason,
+    ReceptionEndReason,
+    ResidentTransferCorrected,
+)
 from shared.domain import NotFound, PreconditionFailed, RuleViolation, fold
 from shared.eventstore import CommandContext, UnitOfWork
 from shared.ids import new_id
@@ -315,6 +321,27 @@ async def execute_proposal(
         ),
         context,
     )
+
+
+async def correct_move(
+    uow: UnitOfWork,
+    household_id: str,
+    event_id: str,
+    occurred_at: datetime,
+    now: datetime,
+    context: CommandContext,
+) -> list[str]:
+    """Correct the valid time of a registered move; returns the ids of the corrected member facts."""
+    recorded = await uow.events.read_stream(reception.stream_id(household_id))
+    state = fold(reception.evolve, (r.event for r in recorded))
+    new_events = reception.correct_move(
+        state,
+        [(r.envelope.id, r.event) for r in recorded],
+        CorrectMove(household_id=household_id, event_id=event_id, occurred_at=occurred_at, now=now),
+    )
+    await uow.events.append(reception.stream_id(household_id), len(recorded), new_events, context)
+    await uow.commit()
+    return [e.corrected_event_id for e in new_events if isinstance(e, ResidentTransferCorrected)]
 
 
 async def assess_child_interest(

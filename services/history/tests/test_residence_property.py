@@ -3,9 +3,9 @@ arriving in any order — the read side's residence history (the consumer handle
 PostgreSQL database) answers "where was the person at D, as known at K" exactly as a plain in-memory
 model does.
 
-The facts go through the read side's own handler (`on_placement_fact`, in one unit of work each, as the
-consumer applies them) rather than through Kafka: Kafka adds a second per example and nothing the handler
-sees differs (the end-to-end tests cover the Kafka path)."""
+The first test feeds the facts to the read side's own handler (`on_placement_fact`, in one unit of work
+each, as the consumer applies them) — fast, so it tries many histories; the second sends fewer histories
+through Kafka and the chain's consumer, the path a fact takes in production."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from history.domain.occupancy import GroupBy
 from history.domain.stays import stay_at
 from history.service_layer.occupancy import occupancy_at
 from history.service_layer.residence import HistoryQuery, on_placement_fact, residence_history
-from shared.consumer import ConsumedEvent
+from shared.consumer import ConsumedEvent, EventConsumer
 from shared.contracts import chain_registry
 from shared.contracts.intake import MemberRole
 from shared.contracts.placement import (
@@ -34,12 +35,15 @@ from shared.contracts.placement import (
     ResidentTransferCorrected,
     ResidentTransferred,
 )
+from shared.envelope import to_kafka
 from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
+from shared.eventstore.schema import processed_events
 from shared.ids import new_id
-from tests.fixtures import NewDatabase
-from tests.helpers import envelope_for
+from shared.kafka import ensure_topics
+from tests.fixtures import NewDatabase, eventually
+from tests.helpers import envelope_for, new_topic, produce, running
 
 pytestmark = pytest.mark.postgres
 
@@ -215,3 +219,71 @@ async def test_the_read_side_answers_like_the_plain_model(
                 people[where] = people.get(where, 0) + 1
         assert {r.key: r.occupancy for r in rows if r.occupancy} == people
         assert all(r.occupancy >= 0 for r in rows)
+
+
+# --- The same property, with the facts travelling through Kafka ------------------------------------------
+# Each history is produced to a topic of its own module in its (random) arrival order, keyed by the person
+# as the relay keys it, and applied by the chain's EventConsumer with the read side's handler: the path a
+# fact takes in production, including envelope decoding and the exactly-once bookkeeping.
+
+PLACEMENT_FACTS = (ResidentPlaced, ResidentTransferred, ResidentTransferCorrected, ResidentLeftReception)
+
+
+@pytest.fixture(scope="module")
+async def kafka_fed(
+    kafka_bootstrap: str, new_postgres_database: NewDatabase
+) -> AsyncIterator[tuple[UnitOfWorkFactory, str]]:
+    url = await new_postgres_database("history_property_kafka")
+    await upgrade_to_head_async(url, MIGRATIONS)
+    engine = create_engine(url)
+    units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:test", topic="none")
+    topic = new_topic("placement-property")
+    await ensure_topics(kafka_bootstrap, {topic: 3})
+    consumer = EventConsumer(
+        name=f"history-property-{new_id()[-8:]}",
+        topics=[topic],
+        handlers=dict.fromkeys(PLACEMENT_FACTS, on_placement_fact),
+        registry=chain_registry(),
+        units_of_work=units,
+        bootstrap_servers=kafka_bootstrap,
+    )
+    async with running(consumer):
+        yield units, topic
+    await engine.dispose()
+
+
+@pytest.mark.kafka
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=histories())
+async def test_through_kafka_the_read_side_answers_like_the_plain_model(
+    kafka_fed: tuple[UnitOfWorkFactory, str], kafka_bootstrap: str, history: tuple[list[Fact], list[int]]
+) -> None:
+    units, topic = kafka_fed
+    facts, arrival = history
+    person = new_id()
+    generated = events(facts, person, new_id())
+    envelopes = [
+        envelope_for(generated[i][0], id=generated[i][2], time=generated[i][1])  # type: ignore[arg-type]
+        for i in arrival
+    ]
+    await produce(kafka_bootstrap, topic, [to_kafka(envelope) for envelope in envelopes])
+
+    async def all_applied() -> bool:
+        async with units() as uow:
+            count = (
+                await uow.session.execute(
+                    select(func.count())
+                    .select_from(processed_events)
+                    .where(processed_events.c.event_id.in_([e.id for e in envelopes]))
+                )
+            ).scalar_one()
+        return int(count) == len(envelopes)
+
+    await eventually(all_applied, timeout=60, what="the history's facts to arrive through Kafka")
+    async with units() as uow:
+        for known in [None, *(recorded_time(facts, i) for i in range(len(facts)))]:
+            whole = await residence_history(uow.session, person, HistoryQuery(known_at=known))
+            assert whole is not None
+            for valid in [at(day, hour) for day in range(-1, 95, 3) for hour in (6, 18)]:
+                found = stay_at(whole.stays, valid)
+                assert (found.location_id if found else None) == oracle(facts, valid, known), (valid, known)

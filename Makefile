@@ -7,12 +7,13 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test lint format clean
+.PHONY: help venv run test lint format clean bench-rebuild
 
 help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
 	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
 	@echo "make lint   ruff, mypy and the import contracts only"
+	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -29,6 +30,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@deploy/run-tests.sh
+
+# Not part of `make test`: a benchmark, measured and appended to BENCHMARKS.md, never asserted.
+EVENTS ?= 100000
+bench-rebuild: $(STAMP)
+	@deploy/kafka/kafka.sh fetch
+	$(VENV)/bin/python -m bench.rebuild --events $(EVENTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

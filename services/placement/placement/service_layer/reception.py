@@ -148,21 +148,40 @@ async def place_household(
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class _Move:
+    reason: MoveReason
+    forced: bool
+    assessment_id: str | None
+    occurred_at: datetime
+
+
 async def _move(
     uow: UnitOfWork,
     loaded: LoadedReception,
     target: Location,
-    command: TransferHousehold,
+    move: _Move,
     context: CommandContext,
     prior: list[Event] | None = None,
 ) -> Location:
+    """Move the household, release its places where it leaves and take them where it goes, in one
+    transaction. Whether the move falls in a school holiday is judged by the region it leaves: that is
+    where the children go to school."""
     state = loaded.state
     assert state is not None
+    source, source_version = await get_location(uow, state.location_id)
+    command = TransferHousehold(
+        household_id=state.household_id,
+        reason=move.reason,
+        forced=move.forced,
+        in_school_holiday=in_school_holiday(move.occurred_at.date(), source.province),
+        assessment_id=move.assessment_id,
+        occurred_at=move.occurred_at,
+    )
     moved = reception.transfer(fold(reception.evolve, prior or [], state), target, command)
     await uow.events.append(
         reception.stream_id(state.household_id), loaded.version, [*(prior or []), *moved], context
     )
-    source, source_version = await get_location(uow, state.location_id)
     await apply_to_location(
         uow,
         source,
@@ -221,14 +240,7 @@ async def transfer(
         uow,
         loaded,
         target,
-        TransferHousehold(
-            household_id=household_id,
-            reason=reason,
-            forced=forced,
-            in_school_holiday=in_school_holiday(occurred_at.date(), current.province),
-            assessment_id=assessment_id,
-            occurred_at=occurred_at,
-        ),
+        _Move(reason=reason, forced=forced, assessment_id=assessment_id, occurred_at=occurred_at),
         context,
     )
 
@@ -277,14 +289,7 @@ async def move_on_behalf_of_the_chain(
         uow,
         loaded,
         target,
-        TransferHousehold(
-            household_id=household_id,
-            reason=reason,
-            forced=True,
-            in_school_holiday=in_school_holiday(occurred_at.date(), current.province),
-            assessment_id=assessment_id,
-            occurred_at=occurred_at,
-        ),
+        _Move(reason=reason, forced=True, assessment_id=assessment_id, occurred_at=occurred_at),
         context,
         prior,
     )
@@ -305,20 +310,12 @@ async def execute_proposal(
     if proposal is None:
         raise NotFound(f"household {household_id} has no open transfer proposal {proposal_id}")
     target, _ = await get_location(uow, proposal.to_location_id)
-    current, _ = await get_location(uow, loaded.state.location_id)
     when = occurred_at or proposal.proposed_for
     return await _move(
         uow,
         loaded,
         target,
-        TransferHousehold(
-            household_id=household_id,
-            reason=proposal.reason,
-            forced=proposal.forced,
-            in_school_holiday=in_school_holiday(when.date(), current.province),
-            assessment_id=assessment_id,
-            occurred_at=when,
-        ),
+        _Move(reason=proposal.reason, forced=proposal.forced, assessment_id=assessment_id, occurred_at=when),
         context,
     )
 

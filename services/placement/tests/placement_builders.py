@@ -17,13 +17,23 @@ from placement.domain.reception import (
     Reception,
     TransferHousehold,
 )
+from placement.entrypoints import reactions
 from shared.consumer import ConsumedEvent
 from shared.contracts.base import Event
-from shared.contracts.intake import MemberRole
+from shared.contracts.intake import (
+    ArrivalGroup,
+    HouseholdMember,
+    HouseholdRegistered,
+    MemberRole,
+    RegistrationChannel,
+    Relation,
+)
 from shared.contracts.placement import Justification, LocationType, MoveReason
+from shared.contracts.procedure import AcceleratedGround, ReceptionStream, ReceptionStreamDetermined
 from shared.domain import RuleViolation, fold
 from shared.envelope import Envelope
 from shared.ids import new_id
+from shared.runtime import Runtime
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -158,3 +168,62 @@ def consumed(event: Event) -> ConsumedEvent:
         data=event.data(),
     )
     return ConsumedEvent(envelope=envelope, event=event, topic="test", partition=0, offset=0)
+
+
+async def a_household_after_its_stream(
+    runtime: Runtime, when: datetime, adults: int, children: int, stream: ReceptionStream
+) -> str:
+    """Given a household registered at `when` and placed, whose reception stream is then determined
+    (placement's own reactions do both, as the consumer would)."""
+    household_id = new_id()
+    members = (
+        *(
+            HouseholdMember(
+                person_id=new_id(),
+                role=MemberRole.ADULT,
+                relation=Relation.HEAD if i == 0 else Relation.PARTNER,
+                birth_year=1980,
+                nationality="SYR",
+            )
+            for i in range(adults)
+        ),
+        *(
+            HouseholdMember(
+                person_id=new_id(),
+                role=MemberRole.CHILD,
+                relation=Relation.CHILD,
+                birth_year=2016,
+                nationality="SYR",
+            )
+            for _ in range(children)
+        ),
+    )
+    async with runtime.units_of_work() as uow:
+        await reactions.on_household_registered(
+            uow,
+            consumed(
+                HouseholdRegistered(
+                    household_id=household_id,
+                    channel=RegistrationChannel.TER_APEL,
+                    arrival_group=ArrivalGroup.FIRST_APPLICATION,
+                    members=members,
+                    occurred_at=when,
+                )
+            ),
+        )
+    async with runtime.units_of_work() as uow:
+        await reactions.on_reception_stream_determined(
+            uow,
+            consumed(
+                ReceptionStreamDetermined(
+                    application_id=new_id(),
+                    household_id=household_id,
+                    stream=stream,
+                    occurred_at=when,
+                    ground=None
+                    if stream is ReceptionStream.NOT_ACCELERATED
+                    else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
+                )
+            ),
+        )
+    return household_id

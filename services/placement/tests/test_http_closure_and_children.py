@@ -11,20 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from placement_builders import consumed
+from placement_builders import a_household_after_its_stream
 
-from placement.entrypoints import reactions
 from placement.entrypoints.app import create_app
 from shared.clock import ManualClock
-from shared.contracts.intake import (
-    ArrivalGroup,
-    HouseholdMember,
-    HouseholdRegistered,
-    MemberRole,
-    RegistrationChannel,
-    Relation,
-)
-from shared.contracts.procedure import AcceleratedGround, ReceptionStream, ReceptionStreamDetermined
+from shared.contracts.procedure import ReceptionStream
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
@@ -76,53 +67,7 @@ async def another_accelerated_azc(coa: httpx.AsyncClient) -> str:
 
 
 async def a_family_moved_to_the_accelerated_azc(runtime: Runtime, children: int = 2) -> str:
-    household_id = new_id()
-    members = (
-        HouseholdMember(
-            person_id=new_id(),
-            role=MemberRole.ADULT,
-            relation=Relation.HEAD,
-            birth_year=1985,
-            nationality="GEO",
-        ),
-        *(
-            HouseholdMember(
-                person_id=new_id(),
-                role=MemberRole.CHILD,
-                relation=Relation.CHILD,
-                birth_year=2015 + i,
-                nationality="GEO",
-            )
-            for i in range(children)
-        ),
-    )
-    async with runtime.units_of_work() as uow:
-        await reactions.on_household_registered(
-            uow,
-            consumed(
-                HouseholdRegistered(
-                    household_id=household_id,
-                    channel=RegistrationChannel.TER_APEL,
-                    arrival_group=ArrivalGroup.FIRST_APPLICATION,
-                    members=members,
-                    occurred_at=TODAY,
-                )
-            ),
-        )
-    async with runtime.units_of_work() as uow:
-        await reactions.on_reception_stream_determined(
-            uow,
-            consumed(
-                ReceptionStreamDetermined(
-                    application_id=new_id(),
-                    household_id=household_id,
-                    stream=ReceptionStream.ACCELERATED,
-                    ground=AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
-                    occurred_at=TODAY,
-                )
-            ),
-        )
-    return household_id
+    return await a_household_after_its_stream(runtime, TODAY, 1, children, ReceptionStream.ACCELERATED)
 
 
 async def test_a_closure_dates_the_transfer_of_a_family_in_the_next_school_holiday(

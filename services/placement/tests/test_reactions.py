@@ -8,27 +8,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from placement_builders import consumed
+from placement_builders import a_household_after_its_stream, consumed
 
 from placement.domain.reception import Reception
 from placement.entrypoints import reactions
 from placement.entrypoints.app import create_app
 from placement.service_layer import reception as reception_service
 from shared.clock import ManualClock
-from shared.contracts.intake import (
-    ArrivalGroup,
-    HouseholdMember,
-    HouseholdRegistered,
-    MemberRole,
-    RegistrationChannel,
-    Relation,
-)
 from shared.contracts.placement import LocationType, ReceptionEndReason
 from shared.contracts.procedure import (
     PROCEDURE_EVENTS,
-    AcceleratedGround,
     ReceptionStream,
-    ReceptionStreamDetermined,
 )
 from shared.contracts.repatriation import (
     DeparturePeriodExpired,
@@ -59,61 +49,6 @@ async def runtime(tmp_path: Path, auth_dir: Path) -> AsyncIterator[Runtime]:
         yield app.state.runtime
 
 
-async def _household(runtime: Runtime, adults: int, children: int, stream: ReceptionStream) -> str:
-    household_id = new_id()
-    members = (
-        *(
-            HouseholdMember(
-                person_id=new_id(),
-                role=MemberRole.ADULT,
-                relation=Relation.HEAD if i == 0 else Relation.PARTNER,
-                birth_year=1980,
-                nationality="SYR",
-            )
-            for i in range(adults)
-        ),
-        *(
-            HouseholdMember(
-                person_id=new_id(),
-                role=MemberRole.CHILD,
-                relation=Relation.CHILD,
-                birth_year=2016,
-                nationality="SYR",
-            )
-            for _ in range(children)
-        ),
-    )
-    async with runtime.units_of_work() as uow:
-        await reactions.on_household_registered(
-            uow,
-            consumed(
-                HouseholdRegistered(
-                    household_id=household_id,
-                    channel=RegistrationChannel.TER_APEL,
-                    arrival_group=ArrivalGroup.FIRST_APPLICATION,
-                    members=members,
-                    occurred_at=WHEN,
-                )
-            ),
-        )
-    async with runtime.units_of_work() as uow:
-        await reactions.on_reception_stream_determined(
-            uow,
-            consumed(
-                ReceptionStreamDetermined(
-                    application_id=new_id(),
-                    household_id=household_id,
-                    stream=stream,
-                    occurred_at=WHEN,
-                    ground=None
-                    if stream is ReceptionStream.NOT_ACCELERATED
-                    else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
-                )
-            ),
-        )
-    return household_id
-
-
 async def _state(runtime: Runtime, household_id: str) -> Reception:
     async with runtime.units_of_work() as uow:
         state = (await reception_service.load_reception(uow, household_id)).state
@@ -139,15 +74,21 @@ def test_only_the_reception_stream_moves_anyone() -> None:
 async def test_the_stream_makes_the_process_move_with_a_recorded_assessment_for_children(
     runtime: Runtime,
 ) -> None:
-    household_id = await _household(runtime, adults=1, children=2, stream=ReceptionStream.NOT_ACCELERATED)
+    household_id = await a_household_after_its_stream(
+        runtime, WHEN, adults=1, children=2, stream=ReceptionStream.NOT_ACCELERATED
+    )
     state = await _state(runtime, household_id)
     assert state.location_type is LocationType.AZC_REGULIER and state.process_moved
     assert len(state.assessments) == 1 and all(a.used for a in state.assessments.values())
 
 
 async def test_the_departure_period_ends_reception_for_adults_but_not_for_children(runtime: Runtime) -> None:
-    adult = await _household(runtime, adults=1, children=0, stream=ReceptionStream.ACCELERATED)
-    family = await _household(runtime, adults=1, children=1, stream=ReceptionStream.ACCELERATED)
+    adult = await a_household_after_its_stream(
+        runtime, WHEN, adults=1, children=0, stream=ReceptionStream.ACCELERATED
+    )
+    family = await a_household_after_its_stream(
+        runtime, WHEN, adults=1, children=1, stream=ReceptionStream.ACCELERATED
+    )
     for household_id in (adult, family):
         async with runtime.units_of_work() as uow:
             await reactions.on_departure_period_expired(
@@ -168,7 +109,9 @@ async def test_the_departure_period_ends_reception_for_adults_but_not_for_childr
 async def test_a_chain_decision_moves_a_family_to_a_family_location_as_a_justified_second_forced_move(
     runtime: Runtime,
 ) -> None:
-    family = await _household(runtime, adults=2, children=2, stream=ReceptionStream.ACCELERATED)
+    family = await a_household_after_its_stream(
+        runtime, WHEN, adults=2, children=2, stream=ReceptionStream.ACCELERATED
+    )
     async with runtime.units_of_work() as uow:
         await reactions.on_local_chain_decision(
             uow,
@@ -187,7 +130,9 @@ async def test_a_chain_decision_moves_a_family_to_a_family_location_as_a_justifi
 
 
 async def test_a_departure_ends_reception_once(runtime: Runtime) -> None:
-    household_id = await _household(runtime, adults=1, children=0, stream=ReceptionStream.ACCELERATED)
+    household_id = await a_household_after_its_stream(
+        runtime, WHEN, adults=1, children=0, stream=ReceptionStream.ACCELERATED
+    )
     departure = DepartureRealised(
         case_id=new_id(),
         household_id=household_id,

@@ -25,6 +25,30 @@ REPO = Path(__file__).resolve().parent.parent
 KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka.sh"
 
 
+def start_service(factory: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """One service as its own process (`uvicorn --factory`) on 127.0.0.1:`port`, logging to `log_path`,
+    in its own process group so that a Ctrl-C reaches only whoever started it."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                factory,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def _say(message: str) -> None:
     print(f"asielketen: {message}", flush=True)
 
@@ -88,25 +112,7 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
         )
         for name, (factory, _) in SERVICES.items():
             port = ports[name]
-            log = (data_dir / "logs" / f"{name}.log").open("ab")
-            processes[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    factory,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            processes[name] = start_service(factory, port, env, data_dir / "logs" / f"{name}.log")
         deadline = time.monotonic() + 90
         waiting = dict(ports)
         while waiting and not stop_requested:

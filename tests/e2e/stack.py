@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.cli import SERVICES
+from shared.supervisor import start_service
 from tests.infrastructure import free_port
 
 
@@ -37,25 +37,7 @@ class ServiceStack:
                 AUTH_JWKS_PATH=str(self.jwks_path),
                 **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
             )
-            log = (self.log_dir / f"{name}.log").open("ab")
-            self._processes[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    factory,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self._processes[name] = start_service(factory, port, env, self.log_dir / f"{name}.log")
             self.urls[name] = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout_s
         for name, url in self.urls.items():

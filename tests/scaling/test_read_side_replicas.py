@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from shared.eventstore.database import create_engine
 from shared.eventstore.schema import processed_events
 from shared.ids import new_id
 from shared.kafka import ensure_topics, make_producer, start_bounded, stop_quietly
+from shared.supervisor import start_service
 from tests.fixtures import MintToken, NewDatabase, eventually
 from tests.helpers import envelope_for
 from tests.infrastructure import KAFKA_SCRIPT, free_port
@@ -66,24 +66,8 @@ class ReadSideReplicas:
 
     def start(self, name: str) -> None:
         port = free_port()
-        log = (self.log_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "history.entrypoints.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.processes[name] = start_service(
+            "history.entrypoints.app:create_app", port, self.env, self.log_dir / f"{name}.log"
         )
         self.urls[name] = f"http://127.0.0.1:{port}"
 

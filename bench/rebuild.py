@@ -1,38 +1,49 @@
-"""Benchmark: rebuild the read side from offset 0, and query residence histories afterwards.
+"""Benchmark: rebuild the read side from offset 0 beside a live one, prove them equal, query over HTTP.
 
     .venv/bin/python -m bench.rebuild --events 100000    (make bench-rebuild; EVENTS=1000000: the full run)
 
 Starts a broker of its own (deploy/kafka/kafka.sh) and uses the machine's PostgreSQL (deploy/postgres),
-produces N `resident-placed` facts for N people to `placement.events`, then times `asielketen rebuild`'s
-code path into a fresh database, and the residence-history query (service layer, no HTTP) for 1,000
-random people. Prints the figures and appends them to BENCHMARKS.md. Nothing here is asserted.
+produces N `resident-placed` facts for N people to `placement.events` (6 partitions), then:
+1. times `asielketen rebuild`'s code path into a fresh database (nothing else running);
+2. starts the read-side service itself (uvicorn, its own fresh database) and times how long its live
+   consumer takes to catch up with the same topic;
+3. compares `asielketen checksum` of the two databases, model by model;
+4. times 1,000 residence-history searches (`POST /v1/residence-history/_zoek`) for random people over
+   HTTP against the live service, sequentially, after 50 warm-up requests.
+Prints the figures and appends a row to BENCHMARKS.md. Nothing here is asserted; a checksum mismatch is
+reported in the row and makes the command exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import platform
 import random
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import httpx
 
-from history.entrypoints.rebuild import rebuild
-from history.service_layer.residence import HistoryQuery, residence_history
+from history.entrypoints.rebuild import checksums, rebuild
+from history.service_layer.freshness import CONSUMER
+from shared.auth import ensure_dev_keys, mint_token
 from shared.contracts.intake import MemberRole
 from shared.contracts.placement import LocationType, MoveReason, ResidentPlaced
 from shared.envelope import Envelope, to_kafka
-from shared.eventstore.database import create_engine, session_factory
+from shared.eventstore.database import create_engine
+from shared.eventstore.schema import consumer_positions
 from shared.ids import new_id
 from shared.kafka import ensure_topics, make_producer, start_bounded, stop_quietly
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
+from shared.supervisor import start_service
 from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_BASE, POSTGRES_SCRIPT, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,40 +117,109 @@ async def fresh_database() -> str:
     return f"{POSTGRES_BASE}/{name}"
 
 
-async def query_latencies(url: str, people: list[str], samples: int = 1000) -> list[float]:
+async def applied_offsets(url: str, consumer: str) -> int:
+    import sqlalchemy as sa
+
     engine = create_engine(url)
-    sessions = session_factory(engine)
-    latencies = []
     try:
-        for person in random.sample(people, min(samples, len(people))):
-            started = time.perf_counter()
-            async with sessions() as session:
-                await residence_history(session, person, HistoryQuery())
-            latencies.append((time.perf_counter() - started) * 1000)
+        async with engine.connect() as connection:
+            total = await connection.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(consumer_positions.c.next_offset), 0)).where(
+                    consumer_positions.c.consumer == consumer
+                )
+            )
+            return int(total or 0)
+    except sa.exc.ProgrammingError:  # the service has not migrated its database yet
+        return 0
     finally:
         await engine.dispose()
+
+
+async def live_catch_up(
+    url: str, bootstrap: str, events: int, work: Path
+) -> tuple[subprocess.Popen[bytes], float, str]:
+    """Start the read-side service on a fresh database; return it, its catch-up time, and its base URL."""
+    _, jwks = ensure_dev_keys(work / "auth")
+    port = free_port()
+    env = dict(
+        os.environ,
+        ASIELKETEN_ENV="test",
+        ASIELKETEN_DATA_DIR=str(work),
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        AUTH_JWKS_PATH=str(jwks),
+        HISTORY_DATABASE_URL=url,
+    )
+    started = time.monotonic()
+    service = start_service("history.entrypoints.app:create_app", port, env, work / "history.log")
+    last_report = started
+    while (done := await applied_offsets(url, CONSUMER)) < events:
+        if service.poll() is not None:
+            raise RuntimeError(f"the read side exited; see {work / 'history.log'}")
+        if time.monotonic() - last_report > 10:
+            elapsed = time.monotonic() - started
+            print(f"live read side: {done}/{events} ({done / elapsed:,.0f} events/s)", flush=True)
+            last_report = time.monotonic()
+        await asyncio.sleep(0.5)
+    return service, time.monotonic() - started, f"http://127.0.0.1:{port}"
+
+
+async def http_latencies(base_url: str, token: str, people: list[str], samples: int = 1000) -> list[float]:
+    latencies = []
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
+        chosen = random.sample(people, min(samples + 50, len(people)))
+        for n, person in enumerate(chosen):
+            started = time.perf_counter()
+            response = await client.post("/v1/residence-history/_zoek", json={"personId": person})
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"search answered {response.status_code}: {response.text[:300]}")
+            if len(response.json()["stays"]) != 1:
+                raise RuntimeError(f"expected one stay for {person}: {response.text[:300]}")
+            if n >= 50:  # the first 50 warm up connections and caches
+                latencies.append(elapsed_ms)
     return latencies
 
 
-async def measure(bootstrap: str, events: int) -> str:
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
     await ensure_topics(bootstrap, {"placement.events": 6})
     people = await produce(bootstrap, events)
-    url = await fresh_database()
-    result = await rebuild(url, bootstrap, topics=["placement.events"], out=io.StringIO())
-    latencies = sorted(await query_latencies(url, people))
-    p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
-    return (
+    rebuilt_url, live_url = await fresh_database(), await fresh_database()
+    result = await rebuild(rebuilt_url, bootstrap, topics=["placement.events"], out=sys.stdout)
+    service, live_s, base_url = await live_catch_up(live_url, bootstrap, events, work)
+    try:
+        rebuilt, live = await checksums(rebuilt_url), await checksums(live_url)
+        for model in rebuilt:
+            mark = "same" if rebuilt[model] == live[model] else "DIFFERENT"
+            print(f"checksum {model:18} rebuilt {rebuilt[model][:24]}  live {live[model][:24]}  {mark}")
+        private_key = (work / "auth" / "dev-private-key.pem").read_bytes()
+        token = mint_token(private_key, agency="IND", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE)
+        latencies = await http_latencies(base_url, token, people)
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+    same = rebuilt == live
+    row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {events:,} | {result['seconds']:.1f} s | "
-        f"{result['events_per_s']:,.0f} | {p50:.1f} ms | {p99:.1f} ms |"
+        f"{result['events_per_s']:,.0f} | {events / live_s:,.0f} | "
+        f"{'identical' if same else 'DIFFERENT'} | {statistics.median(latencies):.1f} ms | "
+        f"{percentile(latencies, 0.99):.1f} ms |"
     )
+    return row, same
 
 
-def main(events: int) -> None:
-    subprocess.run([str(POSTGRES_SCRIPT), "ensure"], check=True)
-    data_dir, port = Path(tempfile.mkdtemp(prefix="asielketen-bench-kafka-")), free_port()
+def main(events: int) -> int:
+    subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
+    work = Path(tempfile.mkdtemp(prefix="asielketen-bench-"))
+    data_dir, port = work / "kafka", free_port()
     subprocess.run([str(KAFKA_SCRIPT), "start", str(data_dir), str(port)], check=True)
     try:
-        line = asyncio.run(measure(f"127.0.0.1:{port}", events))
+        line, same = asyncio.run(measure(f"127.0.0.1:{port}", events, work))
     finally:
         subprocess.run([str(KAFKA_SCRIPT), "stop", str(data_dir)], check=False)
     print(line, flush=True)
@@ -148,6 +228,7 @@ def main(events: int) -> None:
         report.write_text(HEADER.format(machine=f"{platform.machine()}, {os.cpu_count()} cores"))
     with report.open("a") as handle:
         handle.write(line + "\n")
+    return 0 if same else 1
 
 
 HEADER = """# Benchmarks
@@ -155,14 +236,17 @@ HEADER = """# Benchmarks
 Measured on this project's machines ({machine}, PostgreSQL 15, Kafka 4.1.1 single node), never asserted
 in tests. Each row is one run of the command named above its table.
 
-## Read-side rebuild from offset 0, and the residence-history query afterwards
+## Read-side rebuild from offset 0, beside a live read side, and the residence-history search over HTTP
 
-`.venv/bin/python -m bench.rebuild --events N` (`make bench-rebuild`): N `resident-placed` facts for N people
-on `placement.events` (6 partitions), rebuilt into a fresh PostgreSQL database by `asielketen rebuild`'s code
-path; then the residence-history query (service layer, no HTTP) for 1,000 random people.
+`.venv/bin/python -m bench.rebuild --events N` (`make bench-rebuild EVENTS=N`): N `resident-placed` facts
+for N people (so N stays) on `placement.events` (6 partitions). *rebuild*: `asielketen rebuild`'s code path
+into a fresh PostgreSQL database, alone on the machine. *live*: the read-side service itself (uvicorn) on
+another fresh database, catching up with the same topic. *checksums*: `asielketen checksum` of the two,
+model by model. *search*: 1,000 sequential `POST /v1/residence-history/_zoek` for random people against
+the live service, after 50 warm-up requests.
 
-| date | events | rebuild time | events/s | query p50 | query p99 |
-|---|---|---|---|---|---|
+| date | events | rebuild time | rebuild events/s | live events/s | checksums | search p50 | search p99 |
+|---|---|---|---|---|---|---|---|
 """
 
 if __name__ == "__main__":
@@ -170,4 +254,4 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
-    main(parser.parse_args().events)
+    raise SystemExit(main(parser.parse_args().events))

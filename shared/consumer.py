@@ -2,10 +2,14 @@
 
 For each message, in ONE database transaction: the effect (a handler's writes: new events of the
 consuming service, or read-model rows), a `processed_events` row with the event id, and the partition's
-next offset in `consumer_positions`. The Kafka offset is committed only after that transaction, and only
-as a hint (for lag monitoring): on (re)assignment the consumer seeks to the positions stored in the
-database, or to the beginning of a partition it has no position for, so a crash
-between the database commit and the Kafka commit re-reads at most what the database already skips.
+next offset in `consumer_positions`. A run of consecutive messages from one partition shares that
+transaction (one commit per fetched batch instead of per message); if any of them fails, the run is
+applied again in parts so the failing message gets the single-message treatment below.
+
+The Kafka offset is committed only after that transaction, and only as a hint (for lag monitoring):
+on (re)assignment the consumer seeks to the positions stored in the database, or to the beginning of a
+partition it has no position for, so a crash between the database commit and the Kafka commit re-reads
+at most what the database already skips.
 
 Failures. A message that is not a CloudEvent, of an unknown type, of an unsupported schema version or
 with an undecodable payload goes straight to the dead-letter topic `<consumer>.dlq` with its reason. A
@@ -27,12 +31,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.producer import AIOKafkaProducer
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, any_, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Event, EventRegistry, UndecodablePayload, UnsupportedSchemaVersion
 from shared.envelope import Envelope, MalformedEnvelope, from_kafka
+from shared.eventstore.database import append_rows
 from shared.eventstore.schema import consumer_positions, processed_events
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.kafka import (
@@ -98,6 +104,8 @@ class EventConsumer:
         retry_backoff_s: float = 0.2,
         retry_later_s: float = 60.0,
         kafka_timeout_s: float = KAFKA_CALL_TIMEOUT_S,
+        batch_size: int = 500,
+        concurrent_partitions: bool = False,
     ) -> None:
         self.name = name
         self._topics = topics
@@ -109,6 +117,9 @@ class EventConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._retry_later_s = retry_later_s
         self._kafka_timeout_s = kafka_timeout_s
+        self._batch_size = batch_size
+        self._concurrent_partitions = concurrent_partitions
+        self._dlq_producer_lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self.applied_total = 0
@@ -123,10 +134,16 @@ class EventConsumer:
             while not stopping.is_set():
                 try:
                     consumer = await self._ensure_consumer()
-                    batch = await consumer.getmany(timeout_ms=500, max_records=200)
-                    for partition, messages in batch.items():
-                        for message in messages:
-                            await self._process(partition, message)
+                    batch = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                    if self._concurrent_partitions and len(batch) > 1:
+                        # While one partition's transaction waits on the database, the next is
+                        # decoded; a failure in one cancels the others (all restart from stored positions).
+                        async with asyncio.TaskGroup() as group:
+                            for partition, messages in batch.items():
+                                group.create_task(self._process_batch(partition, messages))
+                    else:
+                        for partition, messages in batch.items():
+                            await self._process_batch(partition, messages)
                     if batch:
                         await self._commit_offsets_hint(consumer)
                     backoff = 0.5
@@ -207,48 +224,119 @@ class EventConsumer:
         except Exception as error:  # a hint only: the database positions are the truth
             log.info("consumer %s: offset commit skipped: %r", self.name, error)
 
-    # --- one message -----------------------------------------------------------------------------
+    # --- a batch of one partition's messages --------------------------------------------------------
 
-    async def _process(self, partition: TopicPartition, message: Any) -> None:
+    async def _process_batch(self, partition: TopicPartition, messages: list[Any]) -> None:
+        """Apply a run of well-formed messages in one transaction; anything for the dead-letter topic
+        is handled on its own, between the runs around it, so the order of effects is the partition's."""
+        run: list[_Applicable] = []
+        for message in messages:
+            item = self._classify(partition, message)
+            if isinstance(item, _Applicable):
+                run.append(item)
+                continue
+            await self._apply_run(partition, run)
+            run = []
+            await self._dead_letter(partition, message, item.reason, item.error, item.envelope)
+        await self._apply_run(partition, run)
+
+    def _classify(self, partition: TopicPartition, message: Any) -> _Applicable | _Poison:
         try:
             envelope = from_kafka(message.value, message.headers)
         except MalformedEnvelope as error:
-            await self._dead_letter(partition, message, DeadLetterReason.MALFORMED_ENVELOPE, str(error), None)
+            return _Poison(DeadLetterReason.MALFORMED_ENVELOPE, str(error), None)
+        if not self._registry.knows(envelope.type):
+            return _Poison(DeadLetterReason.UNKNOWN_TYPE, envelope.type, envelope)
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return _Applicable(message, None, None)
+        try:
+            event = self._registry.decode(envelope.type, envelope.schemaversion, envelope.data)
+        except UnsupportedSchemaVersion as error:
+            return _Poison(DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION, str(error), envelope)
+        except UndecodablePayload as error:
+            return _Poison(DeadLetterReason.UNDECODABLE_PAYLOAD, str(error), envelope)
+        consumed = ConsumedEvent(envelope, event, partition.topic, partition.partition, message.offset)
+        return _Applicable(message, consumed, handler)
+
+    async def _apply_run(self, partition: TopicPartition, run: list[_Applicable]) -> None:
+        """The fast path: the whole run, its processed-event rows and the partition's position in one
+        transaction (a commit per message bounds a consumer to the database's commit rate). If anything
+        in it fails — a handler error, a fact that arrived too early, a concurrent replica — the
+        transaction is rolled back and the run is applied message by message instead, with the retry and
+        dead-letter rules of a single message, so the outcome is the same as without batching."""
+        if not run:
             return
-        with correlation_scope(envelope.correlationid):
-            if not self._registry.knows(envelope.type):
-                await self._dead_letter(
-                    partition, message, DeadLetterReason.UNKNOWN_TYPE, envelope.type, envelope
-                )
-                return
-            handler = self._handlers.get(envelope.type)
-            if handler is None:
-                await self._advance(partition, message.offset, None)
-                return
+        if len(run) > 1:
             try:
-                event = self._registry.decode(envelope.type, envelope.schemaversion, envelope.data)
-            except UnsupportedSchemaVersion as error:
-                await self._dead_letter(
-                    partition, message, DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION, str(error), envelope
-                )
+                self.applied_total += await self._apply_in_one_transaction(partition, run)
                 return
-            except UndecodablePayload as error:
-                await self._dead_letter(
-                    partition, message, DeadLetterReason.UNDECODABLE_PAYLOAD, str(error), envelope
-                )
+            except _HandlerFailedInRun as failure:
+                # What came before the failing message applied cleanly: apply it again in one go; the
+                # failing one on its own, its failure counting as its first attempt; then the rest.
+                log.info("consumer %s: batch stopped at %r", self.name, failure.error)
+                await self._apply_run(partition, run[: failure.index])
+                await self._apply_one(partition, run[failure.index], failure.error)
+                await self._apply_run(partition, run[failure.index + 1 :])
                 return
-            consumed = ConsumedEvent(envelope, event, partition.topic, partition.partition, message.offset)
-            await self._apply_with_retries(partition, message, consumed, handler)
+            except IntegrityError as error:  # a replica applied some of them concurrently (a rebalance)
+                log.info("consumer %s: batch conflicted (%r); one by one", self.name, error)
+        for item in run:
+            await self._apply_one(partition, item, None)
+
+    async def _apply_one(
+        self, partition: TopicPartition, item: _Applicable, failed: Exception | None
+    ) -> None:
+        if item.consumed is None or item.handler is None:
+            await self._advance(partition, item.message.offset, None)
+            return
+        with correlation_scope(item.consumed.envelope.correlationid):
+            await self._apply_with_retries(partition, item.message, item.consumed, item.handler, failed)
+
+    async def _apply_in_one_transaction(self, partition: TopicPartition, run: list[_Applicable]) -> int:
+        event_ids = [item.consumed.envelope.id for item in run if item.consumed is not None]
+        async with self._units_of_work() as uow:
+            done = await _processed_among(uow.session, self.name, event_ids)
+            applied: list[str] = []
+            for item in run:
+                consumed, handler = item.consumed, item.handler
+                if consumed is None or handler is None or consumed.envelope.id in done:
+                    continue
+                with correlation_scope(consumed.envelope.correlationid):
+                    try:
+                        await handler(uow, consumed)
+                    except (asyncio.CancelledError, IntegrityError):
+                        raise
+                    except Exception as error:
+                        raise _HandlerFailedInRun(run.index(item), error) from error
+                done.add(consumed.envelope.id)  # the same event twice in one batch is applied once
+                applied.append(consumed.envelope.id)
+            await _mark_all_processed(uow.session, self.name, applied)
+            await _save_position(uow.session, self.name, partition, run[-1].message.offset + 1)
+            await uow.commit()
+        return len(applied)
+
+    # --- one message -----------------------------------------------------------------------------
 
     async def _apply_with_retries(
-        self, partition: TopicPartition, message: Any, consumed: ConsumedEvent, handler: Handler
+        self,
+        partition: TopicPartition,
+        message: Any,
+        consumed: ConsumedEvent,
+        handler: Handler,
+        failed_first: Exception | None = None,
     ) -> None:
+        """`failed_first`: the error of a first attempt already made (in a batch), handled as if it
+        had been raised here, so a message is tried `max_attempts` times in all."""
         last: Exception | None = None
         attempt = 0
         waited_s = 0.0
         while True:
             attempt += 1
             try:
+                if failed_first is not None:
+                    error, failed_first = failed_first, None
+                    raise error
                 async with self._units_of_work() as uow:
                     if await _already_processed(uow.session, self.name, consumed.envelope.id):
                         await _save_position(uow.session, self.name, partition, message.offset + 1)
@@ -327,12 +415,14 @@ class EventConsumer:
             ("dlq_offset", str(message.offset).encode()),
             ("dlq_time", datetime.now(UTC).isoformat().encode()),
         ]
-        if self._dlq_producer is None:
-            producer = make_producer(self._bootstrap_servers, f"{self.name}-dlq")
-            await start_bounded(producer, self._kafka_timeout_s)
-            self._dlq_producer = producer
+        async with self._dlq_producer_lock:  # partitions may be applied side by side
+            if self._dlq_producer is None:
+                producer = make_producer(self._bootstrap_servers, f"{self.name}-dlq")
+                await start_bounded(producer, self._kafka_timeout_s)
+                self._dlq_producer = producer
+            dlq_producer = self._dlq_producer
         async with asyncio.timeout(self._kafka_timeout_s):
-            await self._dlq_producer.send_and_wait(
+            await dlq_producer.send_and_wait(
                 dead_letter_topic(self.name), value=message.value, key=message.key, headers=headers
             )
         log.error(
@@ -346,6 +436,56 @@ class EventConsumer:
         )
         self.dead_lettered_total += 1
         await self._advance(partition, message.offset, envelope.id if envelope else None, "dead-lettered")
+
+
+@dataclass(frozen=True, slots=True)
+class _Applicable:
+    """A well-formed message: with its handler, or (consumed and handler None) one to pass over."""
+
+    message: Any
+    consumed: ConsumedEvent | None
+    handler: Handler | None
+
+
+class _HandlerFailedInRun(Exception):
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index, self.error = index, error
+
+
+@dataclass(frozen=True, slots=True)
+class _Poison:
+    reason: str
+    error: str
+    envelope: Envelope | None
+
+
+async def _processed_among(session: AsyncSession, consumer: str, event_ids: list[str]) -> set[str]:
+    if not event_ids:
+        return set()
+    is_event = processed_events.c.event_id
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: the same prepared statement for every batch size (an IN list of
+        # hundreds of parameters is planned afresh for each size, and took twice as long).
+        matches = is_event == any_(literal(event_ids, ARRAY(String)))
+    else:
+        matches = is_event.in_(event_ids)
+    result = await session.execute(
+        select(processed_events.c.event_id).where(processed_events.c.consumer == consumer, matches)
+    )
+    return set(result.scalars())
+
+
+async def _mark_all_processed(session: AsyncSession, consumer: str, event_ids: list[str]) -> None:
+    now = datetime.now(UTC)
+    await append_rows(
+        session,
+        processed_events,
+        [
+            {"consumer": consumer, "event_id": event_id, "outcome": "applied", "processed_at": now}
+            for event_id in event_ids
+        ],
+    )
 
 
 async def _already_processed(session: AsyncSession, consumer: str, event_id: str) -> bool:

@@ -44,6 +44,10 @@ class ConsumerSpec:
     name: str
     topics: Sequence[str]
     handlers: Mapping[type[Event], Handler]
+    # Apply the partitions of a fetch side by side (each in its own transaction). Only for handlers
+    # that never contend with each other across partitions, like the read side's appends: a command
+    # handler could meet a concurrency conflict on an aggregate fed from two topics.
+    concurrent_partitions: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Runtime:
                 registry=self.registry,
                 units_of_work=self.units_of_work,
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                concurrent_partitions=spec.concurrent_partitions,
             )
             for spec in self.definition.consumers(self)
         ]

@@ -7,11 +7,14 @@ writers in one process queue for the lock instead of failing half-way with "data
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import asyncpg
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -46,3 +49,36 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def append_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of one table inside the session's transaction, as fast as the store allows.
+
+    On PostgreSQL: COPY (binary) on the session's own connection, so it commits or rolls back with
+    everything else; about four times faster than a multi-row INSERT of the same rows, which is what a
+    read-side rebuild spends its time on. Values go through the columns' bind processors first (UTC
+    timestamps, JSON), as an INSERT would. A unique violation is raised as SQLAlchemy's IntegrityError,
+    as an INSERT would. Elsewhere, and for rows that do not all give the same columns: one INSERT.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    names = list(rows[0])
+    if connection.dialect.name != "postgresql" or any(list(row) != names for row in rows):
+        await session.execute(insert(table), list(rows))
+        return
+    dialect = connection.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    converted = [(n, process) for n, process in enumerate(processors) if process is not None]
+    records = []
+    for row in rows:
+        values = list(row.values())
+        for n, process in converted:
+            values[n] = process(values[n])
+        records.append(values)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=names)
+    except asyncpg.IntegrityConstraintViolationError as error:
+        raise IntegrityError(f"COPY {table.name}", None, error) from error

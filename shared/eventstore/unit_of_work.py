@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import EventRegistry
+from shared.eventstore.database import append_rows
 from shared.eventstore.store import EventStore
 
 
@@ -32,6 +35,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._session: AsyncSession | None = None
         self._events: EventStore | None = None
+        self._appends: dict[Table, list[dict[str, Any]]] = {}
 
     @property
     def session(self) -> AsyncSession:
@@ -63,8 +67,20 @@ class UnitOfWork:
             await session.close()
             self._session = None
             self._events = None
+            self._appends.clear()
+
+    def append_at_commit(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows` into `table` when the unit of work commits, together with the rows other
+        handlers appended to it: one multi-row statement per table instead of one per event, which is
+        what makes a read-side rebuild fast. Only for append-only tables that nothing in the same unit
+        of work reads back — the rows are not there before `commit()`. Per table, rows keep the order
+        in which they were appended (surrogate ids grow in that order)."""
+        self._appends.setdefault(table, []).extend(rows)
 
     async def commit(self) -> None:
+        for table, rows in self._appends.items():
+            await append_rows(self.session, table, rows)
+        self._appends.clear()
         await self.session.commit()
         for callback in self._on_commit:  # e.g. wake the outbox relay
             callback()

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.eventstore import ConcurrencyConflict, EventStore, RecordedEvent, UnitOfWorkFactory
-from shared.eventstore.schema import events, outbox
+from shared.eventstore.schema import events, outbox, processed_events
 from shared.ids import new_id
 from tests.fixtures import NewDatabase
 from tests.helpers import (
@@ -250,3 +251,40 @@ async def test_a_unit_of_work_that_fails_leaves_nothing_behind(store: Store) -> 
 
     assert await read_stream(store, stream) == []
     assert await outbox_rows(store.engine) == outbox_before
+
+
+async def test_rows_appended_at_commit_land_with_the_commit_as_an_insert_would(store: Store) -> None:
+    # given a unit of work that appends processed-event rows (a table with a UTC timestamp) at commit
+    ids = [new_id() for _ in range(3)]
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    rows = [
+        {"consumer": "append-test", "event_id": i, "outcome": "applied", "processed_at": moment} for i in ids
+    ]
+
+    async def stored() -> list[tuple[str, datetime]]:
+        async with store.units_of_work() as uow:
+            result = await uow.session.execute(
+                select(processed_events.c.event_id, processed_events.c.processed_at).where(
+                    processed_events.c.event_id.in_(ids)
+                )
+            )
+            return sorted((row.event_id, row.processed_at) for row in result)
+
+    # when it is left without commit, nothing is written
+    async with store.units_of_work() as uow:
+        uow.append_at_commit(processed_events, rows)
+    assert await stored() == []
+
+    # when it commits, all rows are there, with the timestamp as given
+    async with store.units_of_work() as uow:
+        uow.append_at_commit(processed_events, rows)
+        await uow.commit()
+    assert await stored() == sorted((i, moment) for i in ids)
+
+    # and appending one of them again is a unique violation, reported as an IntegrityError (the consumer
+    # relies on that to tell a concurrent replica from a failing handler), and writes nothing
+    async with store.units_of_work() as uow:
+        uow.append_at_commit(processed_events, [*rows[:1], {**rows[0], "event_id": new_id()}][::-1])
+        with pytest.raises(IntegrityError):
+            await uow.commit()
+    assert len(await stored()) == 3

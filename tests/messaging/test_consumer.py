@@ -225,6 +225,42 @@ async def test_an_event_the_handler_keeps_failing_on_is_retried_then_dead_letter
     assert await setup.outcome(ce_id(bad)) == "dead-lettered"
 
 
+async def test_a_batch_with_a_failing_and_a_poison_message_keeps_order_and_applies_the_rest_once(
+    setup: Setup,
+) -> None:
+    # given eight messages on one partition, fetched as one batch: the third always fails in the
+    # handler, the sixth is not a CloudEvent at all
+    messages = [message() for _ in range(8)]
+    failing = messages[2]
+    messages[5] = KafkaMessage(b"location-1", b"garbage", [("content-type", b"application/json")])
+    attempts: list[str] = []
+    record = recorder(setup.name)
+
+    async def handler(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        if consumed.envelope.id == ce_id(failing):
+            attempts.append(consumed.envelope.id)
+            raise RuntimeError("cannot apply this one")
+        await record(uow, consumed)
+
+    await setup.produce(*messages)
+
+    # when the consumer runs
+    async with running(setup.consumer(handler, max_attempts=3)):
+        await eventually(lambda: setup.has_read_up_to([8]), what="the whole batch to be read")
+
+    # then every good message was applied exactly once, in order
+    good = [ce_id(m) for n, m in enumerate(messages) if n not in (2, 5)]
+    assert await setup.applied() == good
+    # and the failing one was tried exactly three times in all (its try inside the batch included),
+    # then dead-lettered, as was the garbage, in the partition's order
+    assert attempts == [ce_id(failing)] * 3
+    assert [header(r, "dlq_reason") for r in await setup.dead_letters()] == [
+        DeadLetterReason.HANDLER_FAILED,
+        DeadLetterReason.MALFORMED_ENVELOPE,
+    ]
+    assert await setup.outcome(ce_id(failing)) == "dead-lettered"
+
+
 class RecordingConsumer(EventConsumer):
     """Remembers every (partition, offset) it was given, applied or skipped."""
 
@@ -232,9 +268,9 @@ class RecordingConsumer(EventConsumer):
         super().__init__(**options)
         self.offsets_read: list[tuple[int, int]] = []
 
-    async def _process(self, partition: TopicPartition, message: Any) -> None:
+    def _classify(self, partition: TopicPartition, message: Any) -> Any:
         self.offsets_read.append((partition.partition, message.offset))
-        await super()._process(partition, message)
+        return super()._classify(partition, message)
 
 
 class ForgetfulKafkaConsumer(RecordingConsumer):

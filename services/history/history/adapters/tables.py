@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+from typing import Any
+
 import sqlalchemy as sa
 
 from shared.eventstore.schema import Json, UTCDateTime
@@ -94,3 +98,20 @@ persons = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("birth_year", sa.Integer, nullable=True),
 )
+
+
+def row_of(fact: Any) -> dict[str, Any]:
+    """A fact dataclass as a row: its fields but the arrival `sequence` (the surrogate id is that),
+    enums by value. Shallow on purpose: `dataclasses.asdict` deep-copies every value, which showed up
+    as a tenth of a rebuild's time."""
+    row = {name: getattr(fact, name) for name in _stored_fields(type(fact))}
+    return {k: v.value if isinstance(v, enum.Enum) else v for k, v in row.items()}
+
+
+_STORED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _stored_fields(kind: type) -> tuple[str, ...]:
+    if kind not in _STORED_FIELDS:
+        _STORED_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name != "sequence")
+    return _STORED_FIELDS[kind]

@@ -51,7 +51,7 @@ def all_handlers() -> dict[type[Event], Handler]:
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
     handlers = all_handlers()
-    return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers)]
+    return [ConsumerSpec(name="history", topics=EVENT_TOPICS, handlers=handlers, concurrent_partitions=True)]
 
 
 DEFINITION = ServiceDefinition(

@@ -6,7 +6,7 @@ when it is not)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from history.adapters.tables import location_facts
+from history.adapters.tables import location_facts, row_of
 from history.domain.occupancy import (
     GroupBy,
     LocationAt,
@@ -63,10 +63,7 @@ async def on_location_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         fact = replace(fact, kind=LocationFactKind.CAPACITY, capacity=event.capacity)
     else:
         assert isinstance(event, LocationClosed)
-    row = asdict(fact)
-    del row["sequence"]
-    row["kind"] = fact.kind.value
-    await uow.session.execute(sa.insert(location_facts).values(**row))
+    uow.append_at_commit(location_facts, [row_of(fact)])
 
 
 async def current_stays(session: AsyncSession, valid_at: datetime, known_at: datetime | None) -> list[Stay]:

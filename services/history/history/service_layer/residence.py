@@ -3,13 +3,13 @@ time axes: where a person was at a valid date, as the chain knew it at a knowled
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from history.adapters.tables import placement_facts
+from history.adapters.tables import placement_facts, row_of
 from history.domain.stays import (
     FactKind,
     PlacementFact,
@@ -36,10 +36,7 @@ async def on_placement_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         event, ResidentPlaced | ResidentTransferred | ResidentLeftReception | ResidentTransferCorrected
     )
     fact = fact_of(event, event_id=consumed.envelope.id, recorded_at=consumed.envelope.time)
-    row = asdict(fact)
-    del row["sequence"]
-    row["kind"] = fact.kind.value
-    await uow.session.execute(sa.insert(placement_facts).values(**row))
+    uow.append_at_commit(placement_facts, [row_of(fact)])
 
 
 async def facts_about(session: AsyncSession, person_id: str) -> list[PlacementFact]:

@@ -67,8 +67,7 @@ async def on_any_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         }
         for person_id in await _persons_concerned(uow, consumed)
     ]
-    if rows:
-        await uow.session.execute(sa.insert(timeline), rows)
+    uow.append_at_commit(timeline, rows)
 
 
 async def person_timeline(session: AsyncSession, person_id: str) -> list[sa.RowMapping]:

@@ -4,8 +4,9 @@ asielketen token --agency COA            a development access token (creates the
 asielketen run                           Kafka + the five services, until Ctrl-C (what `make run` does)
 asielketen kafka-ready / topics          wait for the broker / create the chain's topics
 asielketen migrate SERVICE               bring one service's database to the newest schema
-asielketen rebuild --into URL            rebuild the read side from offset 0 into a fresh database
-asielketen checksum [URL]                a deterministic checksum of the read side's models
+asielketen rebuild [MODEL ...] --into URL  rebuild the read side (or some models) from offset 0 into a
+                                         fresh database
+asielketen checksum [URL] [--model M]    a deterministic checksum of the read side's models
 """
 
 from __future__ import annotations
@@ -91,8 +92,17 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     rebuild = importlib.import_module("history.entrypoints.rebuild")  # shared imports no service statically
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    asyncio.run(rebuild.rebuild(args.into, bootstrap))
-    print(f"rebuilt into {args.into.split('@')[-1]}; point HISTORY_DATABASE_URL at it to switch over")
+    models = args.models or rebuild.READ_MODELS
+    try:
+        asyncio.run(rebuild.rebuild(args.into, bootstrap, models=models))
+    except ValueError as error:  # an unknown model name
+        print(f"asielketen rebuild: {error}", file=sys.stderr)
+        return 2
+    where = args.into.split("@")[-1]
+    if args.models:
+        print(f"rebuilt {', '.join(models)} into {where}; compare: asielketen checksum URL --model M")
+    else:
+        print(f"rebuilt into {where}; point HISTORY_DATABASE_URL at it to switch over")
     return 0
 
 
@@ -103,7 +113,12 @@ def cmd_checksum(args: argparse.Namespace) -> int:
 
     rebuild = importlib.import_module("history.entrypoints.rebuild")
     url = args.database_url or ServiceSettings.load("history").database_url
-    for model, value in asyncio.run(rebuild.checksums(url)).items():
+    try:
+        found = asyncio.run(rebuild.checksums(url, args.model or rebuild.READ_MODELS))
+    except ValueError as error:
+        print(f"asielketen checksum: {error}", file=sys.stderr)
+        return 2
+    for model, value in found.items():
         print(f"{model}\t{value}")
     return 0
 
@@ -148,11 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=cmd_migrate)
 
     rebuild = sub.add_parser("rebuild", help="rebuild the read side from offset 0 into a fresh database")
+    rebuild.add_argument("models", nargs="*", metavar="MODEL", help="residence, locations, persons, timeline")
     rebuild.add_argument("--into", required=True, help="SQLAlchemy URL of a new, empty database")
     rebuild.set_defaults(func=cmd_rebuild)
 
     checksum = sub.add_parser("checksum", help="deterministic checksum of the read side's models")
     checksum.add_argument("database_url", nargs="?", default=None, help="default: HISTORY_DATABASE_URL")
+    checksum.add_argument("--model", action="append", help="only this read model (repeatable)")
     checksum.set_defaults(func=cmd_checksum)
 
     run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")

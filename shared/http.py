@@ -51,6 +51,7 @@ class Problem(Exception):
         detail: str | None = None,
         *,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail or title)
@@ -58,6 +59,7 @@ class Problem(Exception):
         self.title = title
         self.detail = detail
         self.code = code
+        self.headers = headers  # e.g. Retry-After on a 503
         self.extensions = extensions
 
 
@@ -86,7 +88,14 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, code=error.code, **error.extensions)
+        return problem_response(
+            error.status,
+            error.title,
+            error.detail,
+            code=error.code,
+            headers=error.headers,
+            **error.extensions,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -176,6 +176,7 @@ async def test_waiting_for_an_event_the_read_side_never_applies_ends_in_a_503_pr
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "read-model-behind" and "0 of 1" in answer.json()["detail"]
+    assert answer.headers["retry-after"] == "1"
     assert 4.5 <= waited < 9
     stranger = await chain.call("GET", "history", "/v1/occupancy?after=x", "GEMEENTE")
     assert stranger.status_code == 403  # authorised before any waiting

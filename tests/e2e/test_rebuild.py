@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import sqlalchemy as sa
 
 from history.entrypoints.rebuild import checksums, end_offsets, rebuild
@@ -49,3 +50,23 @@ async def test_the_rebuilt_read_side_equals_the_live_one(
     live_sums, rebuilt_sums = await checksums(live_url), await checksums(fresh)
     assert rebuilt_sums == live_sums
     assert int(live_sums["placement_facts"].split(":")[0]) > 0
+
+    # and one model can be rebuilt on its own: the timeline (with the household members it needs)
+    # equals the live one, and nothing else was written nor handed to the live consumer's name
+    only_timeline = await new_postgres_database("history_rebuild_timeline")
+    await rebuild(only_timeline, kafka_bootstrap, models=["timeline"], out=io.StringIO(), timeout_s=120)
+    assert await checksums(only_timeline, ["timeline"]) == await checksums(live_url, ["timeline"])
+    assert (await checksums(only_timeline, ["residence"]))["placement_facts"].startswith("0:")
+    partial = create_engine(only_timeline)
+    async with partial.connect() as connection:
+        names = set((await connection.execute(sa.select(consumer_positions.c.consumer))).scalars())
+    await partial.dispose()
+    assert names == {"history-rebuild"}
+
+
+async def test_an_unknown_read_model_is_refused_before_anything_is_read(
+    kafka_bootstrap: str, new_postgres_database: NewDatabase
+) -> None:
+    target = await new_postgres_database("history_rebuild_unknown")
+    with pytest.raises(ValueError, match=r"unknown read model\(s\) stays; known: residence"):
+        await rebuild(target, kafka_bootstrap, models=["stays"])

@@ -136,6 +136,15 @@ async def test_closure_in_school_holiday_and_second_forced_move_of_children_need
     assert all((child, "location-closure") not in school_time for child in children)
     out_of_region = {(m["personId"], m["toProvince"]) for m in policy["outOfRegionMoves"]}
     assert (closing["province"] != "Limburg") == all((c, "Limburg") in out_of_region for c in children)
+    # filtered by place: the children are listed for the province they went to, not for one they never
+    # saw; a filter on the type of location works the same way
+    in_limburg = (await chain.call("GET", "history", "/v1/children-policy?province=Limburg", "AUDIT")).json()
+    assert set(children) <= {c["personId"] for c in in_limburg["childrenMovedByForceMoreThanOnce"]}
+    nowhere = (await chain.call("GET", "history", "/v1/children-policy?province=Atlantis", "AUDIT")).json()
+    assert nowhere["childrenMovedByForceMoreThanOnce"] == [] and nowhere["outOfRegionMoves"] == []
+    versneld = "/v1/children-policy?locationType=azc-versneld"
+    by_type = (await chain.call("GET", "history", versneld, "AUDIT")).json()
+    assert set(children) <= {c["personId"] for c in by_type["childrenMovedByForceMoreThanOnce"]}
     # and the moves themselves, filtered and paginated
     moves = await chain.call(
         "GET",

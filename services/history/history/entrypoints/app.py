@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -31,6 +32,9 @@ EVENT_TOPICS = ["intake.events", "placement.events", "procedure.events", "return
 
 
 def _in_turn(*handlers: Handler) -> Handler:
+    if len(handlers) == 1:
+        return handlers[0]
+
     async def run(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
         for handler in handlers:
             await handler(uow, consumed)
@@ -38,15 +42,39 @@ def _in_turn(*handlers: Handler) -> Handler:
     return run
 
 
-def all_handlers() -> dict[type[Event], Handler]:
-    """What the read side does with each fact (also used by `asielketen rebuild`)."""
-    handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
-    for model in (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected):
-        handlers[model] = _in_turn(on_placement_fact, on_any_fact)
-    handlers[HouseholdRegistered] = _in_turn(on_household_registered, on_any_fact)
-    for location_model in (LocationRegistered, LocationCapacityChanged, LocationClosed):
-        handlers[location_model] = _in_turn(on_location_fact, on_any_fact)
-    return handlers
+def _model_handlers() -> dict[str, dict[type[Event], Handler]]:
+    """Each read model and the handlers that write it. In this order they run on one event: the
+    timeline last, as it reads the household members it (or an earlier event) recorded."""
+    placement = (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected)
+    locations = (LocationRegistered, LocationCapacityChanged, LocationClosed)
+    return {
+        "residence": {model: on_placement_fact for model in placement},
+        "locations": {model: on_location_fact for model in locations},
+        "persons": {HouseholdRegistered: on_household_registered},
+        "timeline": {model: on_any_fact for model in ALL_EVENTS},
+    }
+
+
+READ_MODELS = tuple(_model_handlers())
+
+
+def refuse_unknown_models(models: Collection[str]) -> None:
+    unknown = set(models) - set(READ_MODELS)
+    if unknown:
+        known = ", ".join(READ_MODELS)
+        raise ValueError(f"unknown read model(s) {', '.join(sorted(unknown))}; known: {known}")
+
+
+def all_handlers(models: Collection[str] = READ_MODELS) -> dict[type[Event], Handler]:
+    """What the read side does with each fact, for all read models or the ones named (also used by
+    `asielketen rebuild`)."""
+    refuse_unknown_models(models)
+    per_type: dict[type[Event], list[Handler]] = {}
+    for model, handlers in _model_handlers().items():
+        if model in models:
+            for event_type, handler in handlers.items():
+                per_type.setdefault(event_type, []).append(handler)
+    return {event_type: _in_turn(*handlers) for event_type, handlers in per_type.items()}
 
 
 def consumers(_runtime: Runtime) -> list[ConsumerSpec]:

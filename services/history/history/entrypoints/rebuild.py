@@ -1,13 +1,18 @@
 """Rebuild the read side's models from offset 0 into a fresh database, and checksum read models.
 
-`asielketen rebuild --into URL` migrates the (new, empty) database at URL, then reads every topic from
-its first event with the read side's own handlers — as a consumer group of its own, so the live service
-keeps its partitions — until it reaches the end offsets Kafka reported at the start. It prints a progress
-line and, at the end, events per second. The rebuilt database then carries the positions of the consumer
-`history`, so it can replace the live one (blue/green): point `HISTORY_DATABASE_URL` at it.
+`asielketen rebuild [MODEL ...] --into URL` migrates the (new, empty) database at URL, then reads every
+topic from its first event with the read side's own handlers — as a consumer group of its own, so the live
+service keeps its partitions — until it reaches the end offsets Kafka reported at the start. It prints a
+progress line and, at the end, events per second. A full rebuild (no MODEL named) then carries the
+positions of the consumer `history`, so it can replace the live one (blue/green): point
+`HISTORY_DATABASE_URL` at it; the service catches up from those positions. Naming models (residence,
+locations, persons, timeline) rebuilds only those — faster, for checking one projection after a fix with
+`asielketen checksum URL --model M` against the live one; such a database is not a replacement, so its
+positions keep the rebuild's own consumer name.
 
-`asielketen checksum [URL]` prints a SHA-256 per read model and one over all: the rows in a fixed order
-without surrogate keys, so two databases built from the same events give the same figure.
+`asielketen checksum [URL] [--model M]` prints a SHA-256 per table of the read models and one over all:
+the rows in a fixed order without surrogate keys, so two databases built from the same events give the
+same figure.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,10 +30,16 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from history.adapters.tables import household_members, location_facts, persons, placement_facts, timeline
-from history.entrypoints.app import DEFINITION, EVENT_TOPICS, all_handlers
+from history.entrypoints.app import (
+    DEFINITION,
+    EVENT_TOPICS,
+    READ_MODELS,
+    all_handlers,
+    refuse_unknown_models,
+)
 from history.service_layer.freshness import CONSUMER
-from shared.consumer import EventConsumer
-from shared.contracts import chain_registry
+from shared.consumer import EventConsumer, Handler
+from shared.contracts import Event, chain_registry
 from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
@@ -37,8 +48,15 @@ from shared.kafka import start_bounded, stop_quietly
 
 REBUILD_GROUP = "history-rebuild"
 
-# Each read model, with the columns that order it deterministically (surrogate `id` columns are left out).
-MODELS: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
+# Each read model's tables, with the columns that order them deterministically (surrogate `id` columns
+# are left out).
+MODEL_TABLES: dict[str, tuple[str, ...]] = {
+    "residence": ("placement_facts",),
+    "locations": ("location_facts",),
+    "persons": ("persons",),
+    "timeline": ("household_members", "timeline"),
+}
+TABLES: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "placement_facts": (placement_facts, ("event_id",)),
     "location_facts": (location_facts, ("event_id",)),
     "persons": (persons, ("person_id",)),
@@ -68,13 +86,15 @@ async def rebuild(
     database_url: str,
     bootstrap: str,
     *,
+    models: Sequence[str] = READ_MODELS,
     topics: list[str] | None = None,
     out: TextIO = sys.stdout,
     timeout_s: float = 3600.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """Rebuild into `database_url` (a fresh database); returns {events, seconds, events_per_s}."""
+    """Rebuild `models` into `database_url` (a fresh database); returns {events, seconds, events_per_s}."""
     topics = topics or EVENT_TOPICS
+    handlers = all_handlers(models)  # refuses an unknown model before anything is written
     await upgrade_to_head_async(database_url, Path(DEFINITION.migrations))
     engine = create_engine(database_url)
     units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:rebuild", topic="none")
@@ -90,6 +110,7 @@ async def rebuild(
         if phase:
             await _consume_until(
                 units,
+                handlers,
                 bootstrap,
                 phase,
                 {tp: e for tp, e in targets.items() if tp.topic in phase},
@@ -97,12 +118,13 @@ async def rebuild(
                 timeout_s,
             )
     seconds = max(clock() - started, 1e-9)
-    async with units() as uow:  # hand the positions over to the live consumer's name (blue/green swap)
-        for table in (processed_events, consumer_positions):
-            await uow.session.execute(
-                sa.update(table).where(table.c.consumer == REBUILD_GROUP).values(consumer=CONSUMER)
-            )
-        await uow.commit()
+    if set(models) == set(READ_MODELS):
+        async with units() as uow:  # hand the positions over to the live consumer's name (blue/green)
+            for table in (processed_events, consumer_positions):
+                await uow.session.execute(
+                    sa.update(table).where(table.c.consumer == REBUILD_GROUP).values(consumer=CONSUMER)
+                )
+            await uow.commit()
     await engine.dispose()
     out.write(f"\nrebuild: {total} events in {seconds:.1f} s: {total / seconds:,.0f} events/s\n")
     return {"events": total, "seconds": seconds, "events_per_s": total / seconds}
@@ -121,6 +143,7 @@ class _Progress:
 
 async def _consume_until(
     units: UnitOfWorkFactory,
+    handlers: dict[type[Event], Handler],
     bootstrap: str,
     topics: list[str],
     targets: dict[TopicPartition, int],
@@ -130,7 +153,7 @@ async def _consume_until(
     consumer = EventConsumer(
         name=REBUILD_GROUP,
         topics=topics,
-        handlers=all_handlers(),
+        handlers=handlers,
         registry=chain_registry(),
         units_of_work=units,
         bootstrap_servers=bootstrap,
@@ -169,12 +192,15 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-async def checksums(database_url: str) -> dict[str, str]:
+async def checksums(database_url: str, models: Sequence[str] = READ_MODELS) -> dict[str, str]:
+    refuse_unknown_models(models)
+    chosen = {name for model in models for name in MODEL_TABLES[model]}
+    tables = {name: spec for name, spec in TABLES.items() if name in chosen}
     engine = create_engine(database_url)
     found: dict[str, str] = {}
     try:
         async with engine.connect() as connection:
-            for name, (table, order) in MODELS.items():
+            for name, (table, order) in tables.items():
                 digest = hashlib.sha256()
                 columns = [c for c in table.columns if c.name != "id"]
                 result = await connection.stream(sa.select(*columns).order_by(*(table.c[k] for k in order)))

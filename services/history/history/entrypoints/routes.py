@@ -54,6 +54,7 @@ async def applied_first(
                 f"{applied} of {len(set(ids))} events named in 'after' were applied within "
                 f"{FRESHNESS_WAIT_S:.0f} s; retry shortly (or check the id).",
                 code="read-model-behind",
+                headers={"Retry-After": "1"},
             )
     return principal
 
@@ -389,6 +390,12 @@ class MovesPage(ApiModel):
     results: list[MoveOut]
 
 
+def _in_place(move: Move, province: str | None, location_type: str | None) -> bool:
+    return (province is None or province in (move.from_province, move.to_province)) and (
+        location_type is None or move.to_location_type == location_type
+    )
+
+
 def _page_url(request: Request, page: int) -> str:
     return str(request.url.include_query_params(page=page))
 
@@ -423,8 +430,7 @@ async def get_moves(
     selected = [
         m
         for m in moves
-        if (province is None or province in (m.from_province, m.to_province))
-        and (location_type is None or m.to_location_type == location_type)
+        if _in_place(m, province, location_type)
         and (forced is None or m.forced == forced)
         and (reason is None or m.reason == reason)
         and (involves_children is None or m.involves_children == involves_children)
@@ -467,13 +473,23 @@ async def get_children_policy(
     valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
     valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
     known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
+    province: Annotated[str | None, Query(description="Moves from or to this province")] = None,
+    location_type: Annotated[
+        str | None, Query(alias="locationType", description="Moves to this type")
+    ] = None,
 ) -> ChildrenPolicyOut:
     query = _history_query(None, known_at, valid_from, valid_to)
     async with runtime.units_of_work() as uow:
         moves = await all_moves(
             uow.session, known_at=query.known_at, valid_from=query.valid_from, valid_to=query.valid_to
         )
+    # The policy is judged on all moves (a child's two forced moves may be in two provinces); the
+    # filters then keep the entries with a move in the place asked about.
     policy = children_policy(moves)
+
+    def here(move: Move) -> bool:
+        return _in_place(move, province, location_type)
+
     return ChildrenPolicyOut(
         valid_from=query.valid_from,
         valid_to=query.valid_to,
@@ -485,7 +501,10 @@ async def get_children_policy(
                 forced_moves=[MoveOut.of(m) for m in f.forced_moves],
             )
             for f in policy.forced_more_than_once
+            if any(here(m) for m in f.forced_moves)
         ],
-        school_age_moves_outside_holidays=[MoveOut.of(m) for m in policy.school_age_outside_holidays],
-        out_of_region_moves=[MoveOut.of(m) for m in policy.out_of_region],
+        school_age_moves_outside_holidays=[
+            MoveOut.of(m) for m in policy.school_age_outside_holidays if here(m)
+        ],
+        out_of_region_moves=[MoveOut.of(m) for m in policy.out_of_region if here(m)],
     )

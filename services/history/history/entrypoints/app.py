@@ -7,13 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from history.entrypoints.routes import router
+from history.service_layer.erasure import on_personal_data_erased
 from history.service_layer.moves import on_household_registered
 from history.service_layer.occupancy import on_location_fact
 from history.service_layer.residence import on_placement_fact
 from history.service_layer.timeline import on_any_fact
 from shared.consumer import ConsumedEvent, Handler
-from shared.contracts import ALL_EVENTS, Event
-from shared.contracts.intake import HouseholdRegistered
+from shared.contracts import ALL_EVENTS, Event, chain_registry
+from shared.contracts.intake import HouseholdRegistered, PersonalDataErased
 from shared.contracts.placement import (
     LocationCapacityChanged,
     LocationClosed,
@@ -41,6 +42,13 @@ def _in_turn(*handlers: Handler) -> Handler:
 def all_handlers() -> dict[type[Event], Handler]:
     """What the read side does with each fact (also used by `asielketen rebuild`)."""
     handlers: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
+    registry = chain_registry()
+
+    async def on_erased(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        await on_personal_data_erased(uow, consumed, registry)
+
+    # The erasure fact itself goes into the timeline too, after the personal fields are dropped.
+    handlers[PersonalDataErased] = _in_turn(on_erased, on_any_fact)
     for model in (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected):
         handlers[model] = _in_turn(on_placement_fact, on_any_fact)
     handlers[HouseholdRegistered] = _in_turn(on_household_registered, on_any_fact)

@@ -24,7 +24,14 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from history.adapters.tables import household_members, location_facts, persons, placement_facts, timeline
+from history.adapters.tables import (
+    erased_persons,
+    household_members,
+    location_facts,
+    persons,
+    placement_facts,
+    timeline,
+)
 from history.entrypoints.app import DEFINITION, EVENT_TOPICS, all_handlers
 from history.service_layer.freshness import CONSUMER
 from shared.consumer import EventConsumer
@@ -44,6 +51,7 @@ MODELS: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "persons": (persons, ("person_id",)),
     "household_members": (household_members, ("household_id", "person_id")),
     "timeline": (timeline, ("person_id", "event_id")),
+    "erased_persons": (erased_persons, ("person_id",)),
 }
 
 

@@ -28,14 +28,28 @@ ALLOWED_ALGORITHMS = {"RSA": ["PS256", "RS256"], "EC": ["ES256"]}
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nbf", "sub", "jti"]
 
 # What each agency's clients may do. Reads of the chain-wide history are for the agencies with a task
-# that needs them; writes are per owning service.
+# that needs them; writes are per owning service. Personal data in intake's identity vault has scopes of
+# its own: `intake:identity` opens a person's whole vault record (the agencies that identify people and
+# decide on their application), `intake:unseal` opens one sealed field that travelled in an event (a name
+# COA or a municipality needs to house someone). Erasure is an operator's act, outside any agency's
+# daily work: `asielketen:operator`, held only by the privacy operator's clients.
+OPERATOR_SCOPE = "asielketen:operator"
 AGENCY_SCOPES: dict[str, tuple[str, ...]] = {
-    "AVIM": ("intake:write", "intake:read", "history:read"),
-    "IND": ("intake:write", "intake:read", "procedure:write", "procedure:read", "history:read"),
-    "COA": ("placement:write", "placement:read", "intake:read", "history:read"),
+    "AVIM": ("intake:write", "intake:read", "intake:identity", "intake:unseal", "history:read"),
+    "IND": (
+        "intake:write",
+        "intake:read",
+        "intake:identity",
+        "intake:unseal",
+        "procedure:write",
+        "procedure:read",
+        "history:read",
+    ),
+    "COA": ("placement:write", "placement:read", "intake:read", "intake:unseal", "history:read"),
     "DTV": ("return:write", "return:read", "history:read"),
-    "GEMEENTE": ("housing:read",),
+    "GEMEENTE": ("housing:read", "intake:unseal"),
     "AUDIT": ("history:read", "audit:read", "intake:read", "placement:read", "procedure:read", "return:read"),
+    "OPERATOR": (OPERATOR_SCOPE, "intake:read"),
 }
 
 

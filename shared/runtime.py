@@ -62,6 +62,9 @@ class ServiceDefinition:
     registry: Callable[[], EventRegistry] = chain_registry
     publishes: bool = True  # False for the read side: it owns no event stream, so no relay or topic
     deadlines: Callable[[Runtime], Mapping[str, DeadlineHandler]] = lambda _runtime: {}
+    # How the service reads its settings from the environment: a service with settings of its own
+    # (intake's vault key and retention periods) names its subclass's loader here.
+    settings: Callable[[str], ServiceSettings] = ServiceSettings.load
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -198,7 +201,7 @@ def create_service_app(
 ) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resolved = settings or ServiceSettings.load(definition.name)
+        resolved = settings or definition.settings(definition.name)
         configure_logging(definition.name, resolved.log_level)
         runtime = Runtime(definition, resolved, clock)
         await runtime.start()

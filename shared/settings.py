@@ -5,19 +5,25 @@ KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL.
 Per service: <SERVICE>_DATABASE_URL (e.g. PLACEMENT_DATABASE_URL); without it the service uses an
 SQLite file `<data dir>/<service>.db`, so nothing needs configuring to run on one machine.
 
-Settings fail closed: in production the development issuer and key are refused.
+Settings fail closed: in production the development issuer and key are refused, and intake refuses the
+development vault master key everywhere but in development (`IntakeSettings`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_ISSUER = "urn:asielketen:dev-issuer"
+# The identity vault's development master key: known to everyone who reads this file, like the development
+# issuer, so it protects nothing. IntakeSettings accepts it only when ASIELKETEN_ENV=development.
+DEV_VAULT_MASTER_KEY = base64.b64encode(b"asielketen-development-vault-key").decode()
 DEFAULT_AUDIENCE = "asielketen"
 
 
@@ -70,3 +76,52 @@ class ServiceSettings(BaseSettings):
             database_url=os.environ.get(f"{prefix}_DATABASE_URL", ""),
             event_source=os.environ.get(f"{prefix}_EVENT_SOURCE", ""),
         )
+
+
+class IntakeSettings(ServiceSettings):
+    """Intake's settings: the common ones, plus the identity vault's master key and the retention
+    period of each category of personal data the vault holds.
+
+    VAULT_MASTER_KEY: 32 random bytes, base64 (`python -c "import os,base64;print(base64.b64encode(
+    os.urandom(32)).decode())"`). It wraps every person's key; without it nothing in the vault can be
+    read, so it comes from a secret store, never from the repository. Outside development it is required
+    and the development key is refused.
+    RETENTION_IDENTITY_DAYS: how long the V-number, names and date of birth are kept after the person's
+    identification; then the person's key is deleted (crypto-shredding) and the data is unreadable
+    everywhere. RETENTION_DOCUMENTS_DAYS: the same for document references (the vault record only).
+    """
+
+    # A refusal must not print the input: it would carry the master key into the start-up log.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
+
+    vault_master_key: SecretStr = Field(SecretStr(""), validation_alias=_env("VAULT_MASTER_KEY"))
+    retention_identity_days: int = Field(
+        10 * 365, ge=1, le=100 * 365, validation_alias=_env("RETENTION_IDENTITY_DAYS")
+    )
+    retention_documents_days: int = Field(
+        5 * 365, ge=1, le=100 * 365, validation_alias=_env("RETENTION_DOCUMENTS_DAYS")
+    )
+
+    @model_validator(mode="after")
+    def _vault_key_fails_closed(self) -> IntakeSettings:
+        key = self.vault_master_key.get_secret_value()
+        if not key:
+            if self.environment != "development":
+                raise ValueError(f"VAULT_MASTER_KEY is required when ASIELKETEN_ENV={self.environment}")
+            self.vault_master_key = SecretStr(DEV_VAULT_MASTER_KEY)
+        elif key == DEV_VAULT_MASTER_KEY and self.environment != "development":
+            raise ValueError(
+                "VAULT_MASTER_KEY is the development key; configure a real key outside development"
+            )
+        self.master_key()  # refuse a malformed key at start, not at the first identification
+        return self
+
+    def master_key(self) -> bytes:
+        """The master key's 32 bytes."""
+        try:
+            raw = base64.b64decode(self.vault_master_key.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("VAULT_MASTER_KEY is not base64") from None
+        if len(raw) != 32:
+            raise ValueError(f"VAULT_MASTER_KEY must be 32 bytes (AES-256), not {len(raw)}")
+        return raw

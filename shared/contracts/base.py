@@ -28,6 +28,9 @@ class Event(BaseModel):
     schema_version: ClassVar[int] = 1
     subject_field: ClassVar[str]
     legal_basis: ClassVar[str]
+    # Fields that refer to the subject's personal data (a sealed value, a reference into intake's vault).
+    # They are unreadable once the person's key is erased; read models drop them on PersonalDataErased.
+    personal_fields: ClassVar[tuple[str, ...]] = ()
 
     occurred_at: datetime
 

@@ -1,8 +1,10 @@
 """Facts published by intake (IND pre-registration, AVIM identification and registration, COA arrival).
 
-No event carries a V-number, a name or a full birth date: those stay in intake's identity vault.
-Events carry the pseudonymous ids, the birth year and the nationality code only; the V-number travels
-as an opaque reference that only intake can resolve.
+No event carries a V-number, a name or a full birth date in plaintext: those stay in intake's identity
+vault, encrypted with a key per person. Events carry the pseudonymous ids, the birth year and the
+nationality code; the V-number travels as an opaque reference that only intake can resolve, and a name
+another agency needs travels sealed (encrypted with the person's key; only intake opens it, for an
+authorised reader, and only until the person's key is erased).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.base import TYPE_PREFIX, Event
 
 LEGAL_BASIS_REGISTRATION = "Vreemdelingenwet 2000 art. 107 (vreemdelingenadministratie)"
+LEGAL_BASIS_ERASURE = "AVG art. 17 (recht op gegevenswissing) en art. 5 lid 1 onder e (opslagbeperking)"
 
 
 class MemberRole(StrEnum):
@@ -114,17 +117,61 @@ class PreRegistrationCompleted(Event):
 class IdentificationAndRegistrationCompleted(Event):
     """AVIM (or KMar at the border) identified and registered a person; a V-number was assigned.
 
-    The V-number itself stays in intake's vault; `v_number_ref` is an opaque reference to it."""
+    The V-number itself stays in intake's vault; `v_number_ref` is an opaque reference to it.
+    v2 added `sealed_name`: the person's name as COA and the municipality need it for housing, encrypted
+    with the person's key (AES-GCM, bound to the person and the field). Only intake opens it, for a
+    reader with scope `intake:unseal` (POST /v1/persons/{personId}/sealed-fields/_open); once the
+    person's key is erased nobody can. None when AVIM recorded no name."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.intake.identification-and-registration-completed"
+    schema_version: ClassVar[int] = 2
     subject_field: ClassVar[str] = "person_id"
     legal_basis: ClassVar[str] = LEGAL_BASIS_REGISTRATION
+    personal_fields: ClassVar[tuple[str, ...]] = ("v_number_ref", "sealed_name")
 
     person_id: str
     household_id: str
     v_number_ref: str
     biometrics_captured: bool
     documents_retained: int = Field(ge=0)
+    sealed_name: str | None = Field(None, pattern=r"^v1\.[A-Za-z0-9_-]+$", max_length=2000)
+
+
+def upcast_identification_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 never carried a name, sealed or not."""
+    return {**payload, "sealed_name": None}
+
+
+class DataCategory(StrEnum):
+    """The categories of personal data in intake's vault, each with its own retention period."""
+
+    IDENTITY = "identity"  # V-number, names, date of birth: erasing it erases the person's key
+    DOCUMENTS = "documents"  # references to identity and travel documents (kind, number, country)
+
+
+class ErasureGround(StrEnum):
+    """Why personal data was erased (a code: the free-text legal basis stays in intake's register)."""
+
+    ERASURE_REQUEST = "erasure-request"  # AVG art. 17: the data subject asked, and the ground applies
+    UNLAWFUL_PROCESSING = "unlawful-processing"  # AVG art. 17(1)(d)
+    LEGAL_OBLIGATION = "legal-obligation"  # AVG art. 17(1)(e), e.g. a court order
+    RETENTION_EXPIRED = "retention-expired"  # AVG art. 5(1)(e): the retention period has passed
+
+
+class PersonalDataErased(Event):
+    """Intake erased personal data of a person. With `identity` among the categories the person's key
+    is deleted: the vault record, every sealed field on any topic or in any read model, and the
+    V-number reference can no longer be read by anyone. The person's history stays, under the
+    pseudonymous id only; read models drop the fields the contracts list as `personal_fields`."""
+
+    type_name: ClassVar[str] = f"{TYPE_PREFIX}.intake.personal-data-erased"
+    subject_field: ClassVar[str] = "person_id"
+    legal_basis: ClassVar[str] = LEGAL_BASIS_ERASURE
+
+    person_id: str
+    household_id: str
+    categories: tuple[DataCategory, ...] = Field(min_length=1)
+    ground: ErasureGround
 
 
 class CorrectedField(StrEnum):
@@ -163,5 +210,9 @@ INTAKE_EVENTS: tuple[type[Event], ...] = (
     PreRegistrationCompleted,
     IdentificationAndRegistrationCompleted,
     RegistrationCorrected,
+    PersonalDataErased,
 )
-INTAKE_UPCASTERS = [(HouseholdRegistered.type_name, 1, upcast_household_registered_v1_v2)]
+INTAKE_UPCASTERS = [
+    (HouseholdRegistered.type_name, 1, upcast_household_registered_v1_v2),
+    (IdentificationAndRegistrationCompleted.type_name, 1, upcast_identification_v1_v2),
+]

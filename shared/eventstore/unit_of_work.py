@@ -77,10 +77,15 @@ class UnitOfWork:
         in which they were appended (surrogate ids grow in that order)."""
         self._appends.setdefault(table, []).extend(rows)
 
-    async def commit(self) -> None:
+    async def write_appended(self) -> None:
+        """Write the rows appended so far now, for a handler that must read or change them (rare:
+        the read side's erasure rewrites the timeline rows of earlier facts, maybe of this batch)."""
         for table, rows in self._appends.items():
             await append_rows(self.session, table, rows)
         self._appends.clear()
+
+    async def commit(self) -> None:
+        await self.write_appended()
         await self.session.commit()
         for callback in self._on_commit:  # e.g. wake the outbox relay
             callback()

@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from intake.entrypoints.app import create_app
-from shared.settings import ServiceSettings
+from shared.settings import IntakeSettings
+from tests.helpers import VAULT_TEST_KEY
 
 # The root conftest's token minter: token_for("AVIM") is a valid development token of that agency.
 MintToken = Callable[..., str]
@@ -29,8 +30,9 @@ FAMILY = [
 # mypy maps every services/*/tests/conftest.py to the module `tests.conftest`, which the root has.
 @pytest.fixture
 async def intake_app(tmp_path: Path, auth_dir: Path) -> AsyncIterator[FastAPI]:
-    settings = ServiceSettings(
+    settings = IntakeSettings(
         service="intake",
+        vault_master_key=VAULT_TEST_KEY,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
         kafka_bootstrap_servers="127.0.0.1:9",
         kafka_create_topics=False,

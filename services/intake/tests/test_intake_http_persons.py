@@ -15,12 +15,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from intake.adapters import tables
+from intake.domain.identity import Identity
 from intake.entrypoints.app import create_app
+from intake.entrypoints.privacy_routes import privacy_from
 from shared.domain import RuleViolation
 from shared.ids import new_id
 from shared.runtime import Runtime
-from shared.settings import ServiceSettings
+from shared.settings import IntakeSettings
+from tests.helpers import VAULT_TEST_KEY
 
 # The root conftest's token minter: token_for("AVIM") is a valid development token of that agency.
 MintToken = Callable[..., str]
@@ -39,8 +41,9 @@ IDENTIFICATION = {"vNumber": V_NUMBER, "biometricsCaptured": True, "documentsRet
 # mypy maps every services/*/tests/conftest.py to the module `tests.conftest`, which the root has.
 @pytest.fixture
 async def intake_app(tmp_path: Path, auth_dir: Path) -> AsyncIterator[FastAPI]:
-    settings = ServiceSettings(
+    settings = IntakeSettings(
         service="intake",
+        vault_master_key=VAULT_TEST_KEY,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
         kafka_bootstrap_servers="127.0.0.1:9",
         kafka_create_topics=False,
@@ -102,7 +105,7 @@ async def test_identification_needs_pre_registration(client: httpx.AsyncClient, 
     _problem(response, 409, "not-pre-registered")
 
 
-async def test_the_v_number_is_kept_in_the_vault_and_nowhere_else(
+async def test_the_v_number_is_kept_sealed_in_the_vault_and_nowhere_else(
     client: httpx.AsyncClient, token_for: MintToken, intake_app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -116,18 +119,23 @@ async def test_the_v_number_is_kept_in_the_vault_and_nowhere_else(
     assert response.status_code == 200, response.text
     assert response.json()["identified"] is True and response.headers["ETag"] == '"2"'
     assert V_NUMBER not in response.text
-    # and the V-number is in the vault, the event carries only its reference
-    vault = await _rows(intake_app, "identity_vault")
-    assert V_NUMBER in vault
+    # and the vault holds the person's record sealed, the event only a reference to it
+    assert head in await _rows(intake_app, "identity_records")
+    assert head in await _rows(intake_app, "person_keys")
     events = await _rows(intake_app, "events")
     assert "identification-and-registration-completed" in events
-    for table in ("events", "outbox", "persons", "consumer_positions", "processed_events"):
-        assert V_NUMBER not in await _rows(intake_app, table), table
     runtime: Runtime = intake_app.state.runtime
     async with runtime.engine.connect() as connection:
-        ref = (await connection.execute(text("SELECT v_number_ref FROM identity_vault"))).scalar_one()
+        ref = (await connection.execute(text("SELECT v_number_ref FROM v_number_index"))).scalar_one()
+        tables_in_use = [
+            name
+            for (name,) in await connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        ]
     assert ref in events
-    # and no log line mentions it
+    # nowhere in the clear: not in any table (the vault's included), not in any log line
+    for table in tables_in_use:
+        assert V_NUMBER not in await _rows(intake_app, table), table
+        assert V_NUMBER.encode().hex() not in await _rows(intake_app, table), table
     assert V_NUMBER not in caplog.text
     assert all(V_NUMBER not in repr(record.args) for record in caplog.records)
 
@@ -291,16 +299,19 @@ async def test_the_vault_refuses_a_second_holder_even_when_both_passed_the_look_
     client: httpx.AsyncClient, token_for: MintToken, intake_app: FastAPI
 ) -> None:
     # given two people identified at the same moment with one V-number: both looked it up and found
-    # no holder, so decide let both through; the vault's unique constraint is what stops the second
+    # no holder, so decide let both through; the vault's unique blind index is what stops the second
     household = await _household(client, token_for, pre_register=True)
     head, child = (m["personId"] for m in household["members"])
     runtime: Runtime = intake_app.state.runtime
+    privacy = privacy_from(runtime)
     async with runtime.units_of_work() as uow:
-        await tables.store_v_number(uow.session, head, V_NUMBER, new_id(), datetime.now(UTC))
+        vault = privacy.vault(uow)
+        await vault.deposit(vault.seal(head, Identity(v_number=V_NUMBER)), new_id(), datetime.now(UTC))
         await uow.commit()
     async with runtime.units_of_work() as uow:
+        vault = privacy.vault(uow)
         with pytest.raises(RuleViolation) as refused:
-            await tables.store_v_number(uow.session, child, V_NUMBER, new_id(), datetime.now(UTC))
+            await vault.deposit(vault.seal(child, Identity(v_number=V_NUMBER)), new_id(), datetime.now(UTC))
     # then it is the same 409 rule, and neither the error nor its traceback quotes the V-number
     assert refused.value.code == "v-number-in-use"
     assert V_NUMBER not in "".join(traceback.format_exception(refused.value))

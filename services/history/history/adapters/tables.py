@@ -99,6 +99,16 @@ persons = sa.Table(
     sa.Column("birth_year", sa.Integer, nullable=True),
 )
 
+# Persons whose identity intake erased (PersonalDataErased with `identity`): their timeline keeps every
+# fact, without the fields the contracts mark as personal (a sealed name, the V-number's reference).
+erased_persons = sa.Table(
+    "erased_persons",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("erased_at", UTCDateTime, nullable=False),
+    sa.Column("ground", sa.String(40), nullable=False),
+)
+
 
 def row_of(fact: Any) -> dict[str, Any]:
     """A fact dataclass as a row: its fields but the arrival `sequence` (the surrogate id is that),

@@ -8,13 +8,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from history.entrypoints.routes import router
+from history.service_layer.erasure import on_personal_data_erased
 from history.service_layer.moves import on_household_registered
 from history.service_layer.occupancy import on_location_fact
 from history.service_layer.residence import on_placement_fact
 from history.service_layer.timeline import on_any_fact
 from shared.consumer import ConsumedEvent, Handler
-from shared.contracts import ALL_EVENTS, Event
-from shared.contracts.intake import HouseholdRegistered
+from shared.contracts import ALL_EVENTS, Event, chain_registry
+from shared.contracts.intake import HouseholdRegistered, PersonalDataErased
 from shared.contracts.placement import (
     LocationCapacityChanged,
     LocationClosed,
@@ -47,11 +48,19 @@ def _model_handlers() -> dict[str, dict[type[Event], Handler]]:
     timeline last, as it reads the household members it (or an earlier event) recorded."""
     placement = (ResidentPlaced, ResidentTransferred, ResidentLeftReception, ResidentTransferCorrected)
     locations = (LocationRegistered, LocationCapacityChanged, LocationClosed)
+    registry = chain_registry()
+
+    async def on_erased(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        await on_personal_data_erased(uow, consumed, registry)
+
+    timeline: dict[type[Event], Handler] = {model: on_any_fact for model in ALL_EVENTS}
+    # The erasure fact itself goes into the timeline too, after the personal fields are dropped.
+    timeline[PersonalDataErased] = _in_turn(on_erased, on_any_fact)
     return {
         "residence": {model: on_placement_fact for model in placement},
         "locations": {model: on_location_fact for model in locations},
         "persons": {HouseholdRegistered: on_household_registered},
-        "timeline": {model: on_any_fact for model in ALL_EVENTS},
+        "timeline": timeline,  # with erased_persons: which persons' facts lose their personal fields
     }
 
 

@@ -29,7 +29,14 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from history.adapters.tables import household_members, location_facts, persons, placement_facts, timeline
+from history.adapters.tables import (
+    erased_persons,
+    household_members,
+    location_facts,
+    persons,
+    placement_facts,
+    timeline,
+)
 from history.entrypoints.app import (
     DEFINITION,
     EVENT_TOPICS,
@@ -54,7 +61,7 @@ MODEL_TABLES: dict[str, tuple[str, ...]] = {
     "residence": ("placement_facts",),
     "locations": ("location_facts",),
     "persons": ("persons",),
-    "timeline": ("household_members", "timeline"),
+    "timeline": ("household_members", "timeline", "erased_persons"),
 }
 TABLES: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "placement_facts": (placement_facts, ("event_id",)),
@@ -62,6 +69,7 @@ TABLES: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "persons": (persons, ("person_id",)),
     "household_members": (household_members, ("household_id", "person_id")),
     "timeline": (timeline, ("person_id", "event_id")),
+    "erased_persons": (erased_persons, ("person_id",)),
 }
 
 

@@ -12,6 +12,7 @@ from history.domain.moves import Move, children_policy
 from history.domain.occupancy import GroupBy
 from history.domain.stays import Stay
 from history.entrypoints.moments import DateMeans, MomentParser
+from history.service_layer.erasure import erased_since
 from history.service_layer.freshness import wait_until_applied
 from history.service_layer.moves import all_moves
 from history.service_layer.occupancy import occupancy_at, provinces_at
@@ -218,6 +219,10 @@ class TimelineEntryOut(ApiModel):
 
 class TimelineOut(ApiModel):
     person_id: str
+    personal_data_erased_at: datetime | None = Field(
+        description="When intake erased the person's identity (crypto-shredding); the facts stay, without "
+        "their personal fields (sealed name, V-number reference)"
+    )
     entries: list[TimelineEntryOut]
 
 
@@ -233,10 +238,12 @@ async def get_timeline(
 ) -> TimelineOut:
     async with runtime.units_of_work() as uow:
         rows = await person_timeline(uow.session, person_id)
+        erased_at = await erased_since(uow.session, person_id)
     if not rows:
         raise NotFound(f"no facts about person {person_id}")
     return TimelineOut(
         person_id=person_id,
+        personal_data_erased_at=erased_at,
         entries=[
             TimelineEntryOut(
                 event_id=row["event_id"],

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from history.adapters.tables import household_members, timeline
+from history.domain.erasure import without_personal_fields
+from history.service_layer.erasure import is_erased
 from shared.consumer import ConsumedEvent, RetryLater
 from shared.contracts.intake import HouseholdRegistered
 from shared.eventstore import UnitOfWork
@@ -63,7 +65,9 @@ async def on_any_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
             "correlation_id": envelope.correlationid,
             "causation_id": envelope.causationid,
             "legal_basis": envelope.legalbasis,
-            "data": event.data(),
+            "data": without_personal_fields(event.data(), type(event).personal_fields)
+            if type(event).personal_fields and await is_erased(uow.session, person_id)
+            else event.data(),
         }
         for person_id in await _persons_concerned(uow, consumed)
     ]

@@ -4,9 +4,13 @@
   person id, and the person's facts live in the household's stream; this lookup finds that stream
   without scanning the store. It also answers "has intake registered this person?" for the family a
   new household names as already in the chain.
-- `identity_vault`: the V-number (vreemdelingennummer, a statutory identifier, art. 107 Vw 2000) of
-  each identified person. It exists only here: events carry the opaque `v_number_ref`, so the
-  V-number is never published, and erasing a vault row leaves a history that names no one.
+- The identity vault (`intake.adapters.vault`): `person_keys` (each person's key, wrapped by the master
+  key), `identity_records` (per person and data category, AES-GCM ciphertext only) and
+  `v_number_index` (the V-number's keyed blind index and the opaque reference events carry).
+- `erasures`: the erasure register — who erased which categories of whose data, when, on which ground
+  and legal basis. Pseudonymous: it names the person by id only.
+- `identity_vault`: revision 0002's vault, which kept V-numbers in the clear. Emptied at start-up into
+  the encrypted vault (`intake.adapters.vault.seal_legacy_records`); nothing writes it any more.
 """
 
 from __future__ import annotations
@@ -15,10 +19,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.domain import RuleViolation
 from shared.eventstore.schema import UTCDateTime
 
 metadata = sa.MetaData()
@@ -37,6 +39,43 @@ identity_vault = sa.Table(
     sa.Column("v_number", sa.String(10), nullable=False, unique=True),
     sa.Column("v_number_ref", sa.String(36), nullable=False, unique=True),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    sa.Column("person_id", sa.String(36), sa.ForeignKey("persons.person_id"), primary_key=True),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+identity_records = sa.Table(
+    "identity_records",
+    metadata,
+    sa.Column("person_id", sa.String(36), sa.ForeignKey("persons.person_id"), primary_key=True),
+    sa.Column("category", sa.String(20), primary_key=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+v_number_index = sa.Table(
+    "v_number_index",
+    metadata,
+    sa.Column("person_id", sa.String(36), sa.ForeignKey("persons.person_id"), primary_key=True),
+    sa.Column("v_number_hmac", sa.String(64), nullable=False, unique=True),
+    sa.Column("v_number_ref", sa.String(36), nullable=False, unique=True),
+)
+
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    sa.Column("erasure_id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(36), nullable=False, index=True),
+    sa.Column("categories", sa.String(100), nullable=False),  # comma-separated DataCategory values
+    sa.Column("ground", sa.String(40), nullable=False),
+    sa.Column("legal_basis", sa.String(300), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("erased_at", UTCDateTime, nullable=False),
 )
 
 
@@ -62,38 +101,13 @@ async def registered(session: AsyncSession, person_ids: Iterable[str]) -> frozen
     return frozenset(result.scalars().all())
 
 
-async def holder_of(session: AsyncSession, v_number: str) -> str | None:
-    """The person the V-number is assigned to, if any."""
-    result = await session.execute(
-        sa.select(identity_vault.c.person_id).where(identity_vault.c.v_number == v_number)
-    )
-    person_id: str | None = result.scalar_one_or_none()
-    return person_id
+async def record_erasure(session: AsyncSession, row: dict[str, object]) -> None:
+    await session.execute(sa.insert(erasures).values(**row))
 
 
-async def resolve(session: AsyncSession, v_number: str) -> tuple[str, str] | None:
-    """(person id, household id) of the V-number's holder, if any."""
-    result = await session.execute(
-        sa.select(persons.c.person_id, persons.c.household_id)
-        .join(identity_vault, identity_vault.c.person_id == persons.c.person_id)
-        .where(identity_vault.c.v_number == v_number)
-    )
-    row = result.first()
-    return None if row is None else (row.person_id, row.household_id)
-
-
-async def store_v_number(
-    session: AsyncSession, person_id: str, v_number: str, v_number_ref: str, recorded_at: datetime
-) -> None:
-    """Put the V-number in the vault. Two people identified with one V-number at the same moment both
-    pass the look-up before deciding; the unique constraint stops the second here."""
-    try:
-        await session.execute(
-            sa.insert(identity_vault).values(
-                person_id=person_id, v_number=v_number, v_number_ref=v_number_ref, recorded_at=recorded_at
-            )
-        )
-    except IntegrityError:
-        # `from None`: the driver's message quotes the V-number, and a chained cause would carry it
-        # into any log line that prints this exception.
-        raise RuleViolation("this V-number is assigned to another person", code="v-number-in-use") from None
+async def erasures_since(session: AsyncSession, since: datetime | None, limit: int) -> list[sa.RowMapping]:
+    """The erasure register, oldest first, from `since` (inclusive) on."""
+    query = sa.select(erasures).order_by(erasures.c.erased_at, erasures.c.erasure_id).limit(limit)
+    if since is not None:
+        query = query.where(erasures.c.erased_at >= since)
+    return list((await session.execute(query)).mappings())

@@ -18,9 +18,11 @@ from shared.contracts.base import Event
 from shared.contracts.intake import (
     ArrivalGroup,
     CorrectedField,
+    DataCategory,
     HouseholdRegistered,
     IdentificationAndRegistrationCompleted,
     MemberRole,
+    PersonalDataErased,
     PersonRegistered,
     PreRegistrationCompleted,
     RegistrationChannel,
@@ -43,6 +45,8 @@ class Person:
     nationality: str
     identified_at: datetime | None = None
     corrections: int = 0
+    # Categories of the person's vault data erased so far (identity erased: the person's key is gone).
+    erased: frozenset[DataCategory] = frozenset()
     # How many facts about this person exist. It is the person's ETag: a change to a sibling does not
     # make a client's copy of this person stale.
     version: int = 0
@@ -136,6 +140,11 @@ def evolve(state: Household | None, event: Event) -> Household | None:
             person = state.member(event.person_id)
             return state.with_person(
                 replace(person, identified_at=event.occurred_at, version=person.version + 1)
+            )
+        case PersonalDataErased() if state is not None:
+            person = state.member(event.person_id)
+            return state.with_person(
+                replace(person, erased=person.erased | set(event.categories), version=person.version + 1)
             )
         case RegistrationCorrected() if state is not None:
             person = _corrected(state.member(event.person_id), event.field, event.value)

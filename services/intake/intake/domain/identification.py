@@ -1,7 +1,8 @@
 """The IND's pre-registration of a household, then AVIM's identification and registration of each person.
 
 The V-number never enters this module: identification gets an opaque reference to it (which is all
-the event carries) and, from the service layer, who holds that V-number already, if anyone.
+the event carries), the person's name already sealed by the vault (if AVIM recorded one) and, from the
+service layer, who holds that V-number already, if anyone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class IdentifyPerson:
     v_number_ref: str
     biometrics_captured: bool
     documents_retained: int
+    sealed_name: str | None = None  # the name, encrypted with the person's key (see the contract)
     occurred_at: datetime
 
 
@@ -58,6 +60,12 @@ def identify(state: Household, command: IdentifyPerson, *, v_number_holder: str 
         )
     # AVIM identifies people the IND has pre-registered: the wristband and appointment number come
     # from pre-registration.
+    if person.erased:
+        # The vault keeps no second identity under a pseudonym whose data was erased: an erased
+        # person identified again is a new registration.
+        raise RuleViolation(
+            f"the personal data of person {person.person_id} was erased", code="personal-data-erased"
+        )
     if state.pre_registration is None:
         raise RuleViolation(
             f"household {state.household_id} is not pre-registered yet", code="not-pre-registered"
@@ -72,6 +80,7 @@ def identify(state: Household, command: IdentifyPerson, *, v_number_holder: str 
             v_number_ref=command.v_number_ref,
             biometrics_captured=command.biometrics_captured,
             documents_retained=command.documents_retained,
+            sealed_name=command.sealed_name,
             occurred_at=command.occurred_at,
         )
     ]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Response
 
 from intake.domain.correction import CorrectRegistration, FieldValue
 from intake.domain.identification import IdentifyPerson
+from intake.entrypoints.privacy_routes import PrivacyDep
 from intake.entrypoints.routes import IfMatch, Reader, RuntimeDep, Writer
 from intake.entrypoints.schemas import (
     CorrectionIn,
@@ -49,22 +50,34 @@ async def get_person(person_id: str, response: Response, runtime: RuntimeDep, _:
     openapi_extra={"requestBody": {"content": {"application/json": {"example": {"vNumber": "1234567890"}}}}},
     responses={404: {"description": "No person holds this V-number"}},
 )
-async def find_person(body: FindPersonIn, runtime: RuntimeDep, principal: Reader) -> PersonRefOut:
+async def find_person(
+    body: FindPersonIn, runtime: RuntimeDep, privacy: PrivacyDep, principal: Reader
+) -> PersonRefOut:
     async with runtime.units_of_work() as uow:
-        person_id, household_id = await handlers.find_person(uow, body.v_number, principal.actor)
+        person_id, household_id = await handlers.find_person(uow, body.v_number, principal.actor, privacy)
     return PersonRefOut(person_id=person_id, household_id=household_id)
 
 
 @router.post(
     "/persons/{person_id}/identification",
     summary="Record AVIM's identification and registration (I&R) of a person, once",
-    description="Publishes IdentificationAndRegistrationCompleted with an opaque `v_number_ref`; the "
-    "V-number itself is stored only in intake's identity vault. The household must be pre-registered.",
+    description="Seals the V-number, names, date of birth and document references into intake's identity "
+    "vault with the person's own key, and publishes IdentificationAndRegistrationCompleted (v2) with an "
+    "opaque `v_number_ref` and the name sealed (`sealed_name`). None of it is echoed back. The household "
+    "must be pre-registered.",
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {
-                    "example": {"vNumber": "1234567890", "biometricsCaptured": True, "documentsRetained": 1}
+                    "example": {
+                        "vNumber": "1234567890",
+                        "givenNames": "Amira",
+                        "familyName": "Haddad",
+                        "dateOfBirth": "1988-04-12",
+                        "documents": [{"kind": "passport", "number": "N1234567", "issuingCountry": "SYR"}],
+                        "biometricsCaptured": True,
+                        "documentsRetained": 1,
+                    }
                 }
             }
         }
@@ -75,6 +88,7 @@ async def identify_person(
     body: IdentificationIn,
     response: Response,
     runtime: RuntimeDep,
+    privacy: PrivacyDep,
     principal: Writer,
     if_match: IfMatch = None,
 ) -> PersonOut:
@@ -88,7 +102,13 @@ async def identify_person(
     )
     async with runtime.units_of_work() as uow:
         loaded = await handlers.identify_person(
-            uow, command, body.v_number, command_context(principal), if_match=expected
+            uow,
+            command,
+            body.identity(),
+            command_context(principal),
+            privacy,
+            recorded_at=runtime.clock.now(),
+            if_match=expected,
         )
     return _loaded(loaded, response)
 

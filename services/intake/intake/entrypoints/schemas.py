@@ -6,13 +6,14 @@ checked in decide (a broken rule is a 409 with a stable code).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from intake.domain.correction import valid_value
 from intake.domain.household import Household, Person
+from intake.domain.identity import DocumentKind, DocumentReference, Identity
 from shared.api import ApiModel
 from shared.contracts.intake import (
     ArrivalGroup,
@@ -89,13 +90,59 @@ class PreRegistrationIn(ApiModel):
     occurred_at: OccurredAt = None
 
 
+# Personal data in request bodies is `repr=False`, so a log line or traceback that prints the body
+# shows none of it. Validation messages name the rule, never the value.
+
+
+class DocumentIn(ApiModel):
+    kind: DocumentKind
+    number: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$", repr=False)
+    issuing_country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3", examples=["SYR"])
+
+
 class IdentificationIn(ApiModel):
     v_number: VNumber
+    given_names: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        repr=False,
+        description="Sealed into the vault; travels only sealed (for housing)",
+        examples=["Amira"],
+    )
+    family_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        repr=False,
+        description="Sealed into the vault",
+        examples=["Haddad"],
+    )
+    date_of_birth: date | None = Field(
+        None,
+        description="Full date of birth, sealed into the vault; events carry the birth year only",
+        repr=False,
+    )
+    documents: list[DocumentIn] = Field(
+        default_factory=list, max_length=10, description="Identity and travel documents (sealed)"
+    )
     biometrics_captured: bool = Field(description="Fingerprints and face image taken (no template here)")
     documents_retained: int = Field(
         ge=0, le=100, description="How many identity or travel documents AVIM kept"
     )
     occurred_at: OccurredAt = None
+
+    def identity(self) -> Identity:
+        return Identity(
+            v_number=self.v_number,
+            given_names=self.given_names,
+            family_name=self.family_name,
+            date_of_birth=self.date_of_birth,
+            documents=tuple(
+                DocumentReference(kind=d.kind, number=d.number, issuing_country=d.issuing_country)
+                for d in self.documents
+            ),
+        )
 
 
 class FieldValueIn(ApiModel):

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from intake.adapters import tables
 from intake.domain import household, identification, registration
 from intake.domain.correction import CorrectRegistration, correct
 from intake.domain.household import Household, Person
 from intake.domain.identification import IdentifyPerson, PreRegister
+from intake.domain.identity import Identity
 from intake.domain.registration import RegisterHousehold
+from intake.service_layer.privacy import Privacy
+from intake.service_layer.privacy import schedule_retention as _schedule_retention
 from shared.contracts.base import Event
-from shared.contracts.intake import LEGAL_BASIS_REGISTRATION
+from shared.contracts.intake import LEGAL_BASIS_REGISTRATION, DataCategory
 from shared.domain import NotFound, PreconditionFailed, fold
 from shared.eventstore import CommandContext, UnitOfWork
 
@@ -114,24 +117,31 @@ async def _act_on_person(
 async def identify_person(
     uow: UnitOfWork,
     command: IdentifyPerson,
-    v_number: str,
+    identity: Identity,
     context: CommandContext,
+    privacy: Privacy,
     *,
+    recorded_at: datetime,
     if_match: int | None = None,
 ) -> LoadedPerson:
-    """The V-number goes to the vault in the same transaction as the event that refers to it; the
-    domain only learns whether someone holds it already."""
-    holder = await tables.holder_of(uow.session, v_number)
+    """The identity is sealed into the vault in the same transaction as the event that refers to it, and
+    its retention deadlines are scheduled there too; the domain only learns whether someone holds the
+    V-number already, and gets the name already sealed."""
+    vault = privacy.vault(uow)
+    holder = await vault.holder_of(identity.v_number)
+    sealed = vault.seal(command.person_id, identity)
     result = await _act_on_person(
         uow,
         command.person_id,
-        lambda state: identification.identify(state, command, v_number_holder=holder),
+        lambda state: identification.identify(
+            state, replace(command, sealed_name=sealed.sealed_name), v_number_holder=holder
+        ),
         context,
         if_match=if_match,
     )
-    await tables.store_v_number(
-        uow.session, command.person_id, v_number, command.v_number_ref, datetime.now(UTC)
-    )
+    await vault.deposit(sealed, command.v_number_ref, recorded_at)
+    categories = [DataCategory.IDENTITY] + ([DataCategory.DOCUMENTS] if identity.documents else [])
+    await _schedule_retention(uow, command.person_id, recorded_at, categories, privacy.retention)
     await uow.commit()
     return result
 
@@ -146,10 +156,10 @@ async def correct_registration(
     return result
 
 
-async def find_person(uow: UnitOfWork, v_number: str, actor: str) -> tuple[str, str]:
+async def find_person(uow: UnitOfWork, v_number: str, actor: str, privacy: Privacy) -> tuple[str, str]:
     """(person id, household id) of the V-number's holder. Resolving a statutory identifier is a read
     of personal data, so it is logged: who, which person, under which basis (never the V-number)."""
-    found = await tables.resolve(uow.session, v_number)
+    found = await privacy.vault(uow).resolve(v_number)
     if found is None:
         raise NotFound("no person holds this V-number")
     log.info("person %s resolved by V-number for %s (basis: %s)", found[0], actor, LEGAL_BASIS_REGISTRATION)

@@ -104,7 +104,7 @@ class EventConsumer:
         retry_backoff_s: float = 0.2,
         retry_later_s: float = 60.0,
         kafka_timeout_s: float = KAFKA_CALL_TIMEOUT_S,
-        batch_size: int = 500,
+        batch_size: int = 2000,  # at most this many messages per fetch, over all partitions
         concurrent_partitions: bool = False,
     ) -> None:
         self.name = name

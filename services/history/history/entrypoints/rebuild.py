@@ -165,7 +165,6 @@ async def _consume_until(
         registry=chain_registry(),
         units_of_work=units,
         bootstrap_servers=bootstrap,
-        batch_size=2000,
         concurrent_partitions=True,
     )
     stopping = asyncio.Event()

@@ -226,9 +226,18 @@ def main(events: int) -> int:
     report = REPO / "BENCHMARKS.md"
     if not report.exists():
         report.write_text(HEADER.format(machine=f"{platform.machine()}, {os.cpu_count()} cores"))
-    with report.open("a") as handle:
-        handle.write(line + "\n")
+    report.write_text(with_row(report.read_text(), line))
     return 0 if same else 1
+
+
+def with_row(text: str, row: str) -> str:
+    """The report with `row` added at the end of the rebuild table (the notes below it stay below)."""
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("| date | events | rebuild time"))
+    end = start
+    while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+        end += 1
+    return "\n".join([*lines[: end + 1], row, *lines[end + 1 :]]) + "\n"
 
 
 HEADER = """# Benchmarks

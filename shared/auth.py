@@ -36,6 +36,8 @@ AGENCY_SCOPES: dict[str, tuple[str, ...]] = {
     "DTV": ("return:write", "return:read", "history:read"),
     "GEMEENTE": ("housing:read",),
     "AUDIT": ("history:read", "audit:read", "intake:read", "placement:read", "procedure:read", "return:read"),
+    # The provincial and national steering tables (PRT, LRT): aggregates only, under disclosure control.
+    "REGIETAFEL": ("statistics:read",),
 }
 
 

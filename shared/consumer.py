@@ -43,6 +43,7 @@ from shared.kafka import (
     stop_quietly,
 )
 from shared.logging import correlation_scope
+from shared.metrics import observe_applied
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,19 @@ class EventConsumer:
         finally:
             consumer.resume(*assigned)
 
+    def high_watermarks(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition, the offset after the last message Kafka holds (as of the last fetch):
+        with the stored positions, the consumer's lag. Empty while no partition is assigned."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        marks: dict[tuple[str, int], int] = {}
+        for partition in consumer.assignment():
+            mark = consumer.highwater(partition)
+            if mark is not None:
+                marks[(partition.topic, partition.partition)] = int(mark)
+        return marks
+
     async def _commit_offsets_hint(self, consumer: AIOKafkaConsumer) -> None:
         try:
             async with asyncio.timeout(self._kafka_timeout_s):
@@ -259,6 +273,7 @@ class EventConsumer:
                     await _save_position(uow.session, self.name, partition, message.offset + 1)
                     await uow.commit()
                 self.applied_total += 1
+                observe_applied(self.name, consumed.envelope.time)
                 return
             except asyncio.CancelledError:
                 raise

@@ -10,9 +10,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from shared.cli import SERVICES
 from shared.supervisor import start_service
+from tests.fixtures import MintToken
 from tests.infrastructure import free_port
 
 
@@ -35,6 +39,7 @@ class ServiceStack:
             env = dict(
                 os.environ,
                 ASIELKETEN_ENV="test",
+                PYTHONUNBUFFERED="1",  # a process killed at the end keeps its last log lines
                 ASIELKETEN_DATA_DIR=str(self.log_dir),
                 KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
                 AUTH_JWKS_PATH=str(self.jwks_path),
@@ -74,3 +79,25 @@ def _healthy(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+class Chain:
+    """An HTTP client per agency, pointed at the right service: how the agencies use the chain."""
+
+    def __init__(self, stack: ServiceStack, token_for: MintToken) -> None:
+        self.stack = stack
+        self._token_for = token_for
+        self._client = httpx.AsyncClient(timeout=10)
+
+    def headers(self, agency: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token_for(agency)}"}
+
+    async def call(
+        self, method: str, service: str, path: str, agency: str, json: Any = None
+    ) -> httpx.Response:
+        return await self._client.request(
+            method, self.stack.urls[service] + path, headers=self.headers(agency), json=json
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()

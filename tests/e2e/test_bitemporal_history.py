@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.conftest import Chain
+from tests.e2e.stack import Chain
 from tests.e2e.test_chain_flow import _wait_for
 
 

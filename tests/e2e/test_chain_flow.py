@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Chain
+from tests.e2e.stack import Chain
 from tests.fixtures import eventually
 
 

@@ -10,7 +10,7 @@ from history.entrypoints.rebuild import checksums, end_offsets, rebuild
 from shared.cli import EVENT_TOPICS
 from shared.eventstore.database import create_engine
 from shared.eventstore.schema import consumer_positions
-from tests.e2e.conftest import Chain
+from tests.e2e.stack import Chain
 from tests.e2e.test_chain_flow import _register
 from tests.fixtures import NewDatabase, eventually
 

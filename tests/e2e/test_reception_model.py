@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared.calendar import next_school_holiday_day
-from tests.e2e.conftest import Chain
+from tests.e2e.stack import Chain
 from tests.e2e.test_chain_flow import _history, _register, _wait_for, ind, reject_finally
 
 

@@ -35,6 +35,7 @@ async def simulated(stack: ServiceStack, token_for: MintToken) -> AsyncIterator[
     print(
         f"simulation: {report.commands} commands, {report.registered_people} people, {report.seconds:.0f} s"
     )
+    print(f"simulation phases (s): {report.phases}")
     yield report
     await chain.close()
 

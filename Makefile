@@ -7,13 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test lint format clean bench-rebuild
+.PHONY: help venv run test lint format clean bench-rebuild vendor-charts
 
 help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
 	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
 	@echo "make lint   ruff, mypy and the import contracts only"
 	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
+	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -36,6 +37,10 @@ EVENTS ?= 100000
 bench-rebuild: $(STAMP)
 	@deploy/kafka/kafka.sh fetch
 	$(VENV)/bin/python -m bench.rebuild --events $(EVENTS)
+
+# The dashboard ships Chart.js (committed, with its licence); this fetches the pinned version again.
+vendor-charts:
+	@deploy/vendor/fetch-chartjs.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -27,6 +27,9 @@ deploy/compose-check.sh
 echo "== Kubernetes manifests validate against the Kubernetes schemas"
 deploy/k8s-check.sh
 
+echo "== Chromium (Debian's) for the dashboard's browser test"
+deploy/chromium/chromium.sh ensure
+
 echo "== PostgreSQL and Kafka"
 deploy/postgres/postgres.sh ensure $$
 port=$($VENV/bin/python -c 'from tests.infrastructure import free_port; print(free_port())')

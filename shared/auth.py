@@ -50,6 +50,8 @@ AGENCY_SCOPES: dict[str, tuple[str, ...]] = {
     "GEMEENTE": ("housing:read", "intake:unseal"),
     "AUDIT": ("history:read", "audit:read", "intake:read", "placement:read", "procedure:read", "return:read"),
     "OPERATOR": (OPERATOR_SCOPE, "intake:read"),
+    # The provincial and national steering tables (PRT, LRT): aggregates only, under disclosure control.
+    "REGIETAFEL": ("statistics:read",),
 }
 
 

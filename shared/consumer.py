@@ -49,6 +49,7 @@ from shared.kafka import (
     stop_quietly,
 )
 from shared.logging import correlation_scope
+from shared.metrics import observe_applied
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,19 @@ class EventConsumer:
         finally:
             consumer.resume(*assigned)
 
+    def high_watermarks(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition, the offset after the last message Kafka holds (as of the last fetch):
+        with the stored positions, the consumer's lag. Empty while no partition is assigned."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        marks: dict[tuple[str, int], int] = {}
+        for partition in consumer.assignment():
+            mark = consumer.highwater(partition)
+            if mark is not None:
+                marks[(partition.topic, partition.partition)] = int(mark)
+        return marks
+
     async def _commit_offsets_hint(self, consumer: AIOKafkaConsumer) -> None:
         try:
             async with asyncio.timeout(self._kafka_timeout_s):
@@ -298,6 +312,7 @@ class EventConsumer:
         async with self._units_of_work() as uow:
             done = await _processed_among(uow.session, self.name, event_ids)
             applied: list[str] = []
+            recorded_times = []
             for item in run:
                 consumed, handler = item.consumed, item.handler
                 if consumed is None or handler is None or consumed.envelope.id in done:
@@ -311,9 +326,12 @@ class EventConsumer:
                         raise _HandlerFailedInRun(run.index(item), error) from error
                 done.add(consumed.envelope.id)  # the same event twice in one batch is applied once
                 applied.append(consumed.envelope.id)
+                recorded_times.append(consumed.envelope.time)
             await _mark_all_processed(uow.session, self.name, applied)
             await _save_position(uow.session, self.name, partition, run[-1].message.offset + 1)
             await uow.commit()
+        for recorded_at in recorded_times:
+            observe_applied(self.name, recorded_at)
         return len(applied)
 
     # --- one message -----------------------------------------------------------------------------
@@ -347,6 +365,7 @@ class EventConsumer:
                     await _save_position(uow.session, self.name, partition, message.offset + 1)
                     await uow.commit()
                 self.applied_total += 1
+                observe_applied(self.name, consumed.envelope.time)
                 return
             except asyncio.CancelledError:
                 raise

@@ -31,6 +31,7 @@ from shared.envelope import to_kafka
 from shared.eventstore.schema import events, outbox
 from shared.eventstore.store import envelope_from_row
 from shared.kafka import KAFKA_CALL_TIMEOUT_S, make_producer, start_bounded, stop_quietly
+from shared.metrics import observe_published
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class OutboxRelay:
         async with self._engine.begin() as connection:
             await connection.execute(delete(outbox).where(outbox.c.id.in_([row["id"] for row in rows])))
         self.published_total += len(rows)
+        observe_published(self._source, (row["recorded_at"] for row in rows))
         return len(rows)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:

@@ -17,8 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from sqlalchemy import text
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy import func, select, text
 
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
@@ -27,9 +27,11 @@ from shared.contracts import Event, EventRegistry, chain_registry
 from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
+from shared.eventstore.schema import consumer_positions, processed_events
 from shared.http import health_router, install_edge_middleware, install_problem_handlers
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
+from shared.metrics import ConsumerState, Snapshot, exposition, install_http_metrics
 from shared.outbox import OutboxRelay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import ServiceSettings
@@ -190,6 +192,45 @@ class Runtime:
             },
         }
 
+    async def metrics_snapshot(self) -> Snapshot:
+        """What `/metrics` reports at scrape time: backlog, lag per partition, dead letters stored."""
+        names = [c.name for c in self.consumers]
+        async with self.engine.connect() as connection:
+            positions = {
+                (row.consumer, row.topic, row.partition): int(row.next_offset)
+                for row in await connection.execute(
+                    select(consumer_positions).where(consumer_positions.c.consumer.in_(names))
+                )
+            }
+            dead = {
+                row.consumer: int(row.dead)
+                for row in await connection.execute(
+                    select(processed_events.c.consumer, func.count().label("dead"))
+                    .where(
+                        processed_events.c.consumer.in_(names),
+                        processed_events.c.outcome == "dead-lettered",
+                    )
+                    .group_by(processed_events.c.consumer)
+                )
+            }
+        return Snapshot(
+            service=self.definition.name,
+            source=self.settings.event_source,
+            outbox_backlog=await self.relay.backlog() if self.definition.publishes else None,
+            consumers=[
+                ConsumerState(
+                    name=c.name,
+                    applied=c.applied_total,
+                    dead_lettered_stored=dead.get(c.name, 0),
+                    lag={
+                        (topic, partition): max(mark - positions.get((c.name, topic, partition), 0), 0)
+                        for (topic, partition), mark in c.high_watermarks().items()
+                    },
+                )
+                for c in self.consumers
+            ],
+        )
+
 
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
@@ -226,12 +267,19 @@ def create_service_app(
     )
     install_problem_handlers(app)
     install_edge_middleware(app)
+    install_http_metrics(app, definition.name)
 
     async def readiness() -> dict[str, Any]:
         runtime: Runtime = app.state.runtime
         return await runtime.readiness()
 
     app.include_router(health_router(readiness))
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (text format; no token)")
+    async def metrics() -> Response:
+        runtime: Runtime = app.state.runtime
+        return exposition(await runtime.metrics_snapshot())
+
     for router in definition.routers:
         app.include_router(router)
     return app

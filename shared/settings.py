@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     event_source: str = ""
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     clock_offset_s: float = Field(0.0, validation_alias=_env("ASIELKETEN_CLOCK_OFFSET_S"))
+    # Where the other services answer, `name=url,name=url`: the read side's dashboard reads their
+    # /metrics for its system-health panel (never their data).
+    service_urls: str = Field("", validation_alias=_env("ASIELKETEN_SERVICE_URLS"))
 
     @model_validator(mode="after")
     def _defaults_and_fail_closed(self) -> ServiceSettings:
@@ -66,6 +69,16 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and self.auth_issuer == DEV_ISSUER:
             raise ValueError("AUTH_ISSUER is the development issuer; configure the real issuer in production")
         return self
+
+    @property
+    def peers(self) -> dict[str, str]:
+        """ASIELKETEN_SERVICE_URLS as {service: base url}."""
+        found: dict[str, str] = {}
+        for entry in self.service_urls.split(","):
+            name, _, url = entry.strip().partition("=")
+            if name and url:
+                found[name.strip()] = url.strip()
+        return found
 
     @classmethod
     def load(cls, service: str) -> ServiceSettings:

@@ -109,6 +109,10 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
             ASIELKETEN_DATA_DIR=str(data_dir),
             KAFKA_BOOTSTRAP_SERVERS=bootstrap,
             AUTH_JWKS_PATH=str(jwks),
+            # The read side's system-health panel reads the other services' /metrics.
+            ASIELKETEN_SERVICE_URLS=",".join(
+                f"{name}=http://127.0.0.1:{port}" for name, port in ports.items() if name != "history"
+            ),
         )
         for name, (factory, _) in SERVICES.items():
             port = ports[name]

@@ -73,6 +73,7 @@ class EventStore:
         self._registry = registry
         self._source = source
         self._topic = topic
+        self.appended = 0  # events appended through this store; counted as metrics when the unit commits
 
     async def version(self, stream_id: str) -> int:
         """The stream's current version: 0 for a stream that does not exist yet."""
@@ -127,6 +128,7 @@ class EventStore:
             )
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version, None) from error
+        self.appended += len(envelopes)
         collected = appended_event_ids.get()
         if collected is not None:
             collected.extend(envelope.id for envelope in envelopes)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.contracts import EventRegistry
 from shared.eventstore.database import append_rows
 from shared.eventstore.store import EventStore
+from shared.metrics import count_appended
 
 
 class UnitOfWork:
@@ -87,6 +88,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.write_appended()
         await self.session.commit()
+        count_appended(self._source, self.events.appended)
+        self.events.appended = 0  # a unit may commit more than once; count each event once
         for callback in self._on_commit:  # e.g. wake the outbox relay
             callback()
 

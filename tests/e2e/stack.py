@@ -32,15 +32,20 @@ class ServiceStack:
 
     def start(self, timeout_s: float = 90.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        ports = {name: free_port() for name in SERVICES}
+        # The read side's system-health panel reads the other services' /metrics.
+        peers = ",".join(f"{name}=http://127.0.0.1:{p}" for name, p in ports.items() if name != "history")
         for name, (factory, _) in SERVICES.items():
-            port = free_port()
+            port = ports[name]
             env = dict(
                 os.environ,
                 ASIELKETEN_ENV="test",
+                PYTHONUNBUFFERED="1",  # a process killed at the end keeps its last log lines
                 ASIELKETEN_DATA_DIR=str(self.log_dir),
                 KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
                 AUTH_JWKS_PATH=str(self.jwks_path),
                 VAULT_MASTER_KEY=VAULT_TEST_KEY,
+                ASIELKETEN_SERVICE_URLS=peers,
                 **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
             )
             self._processes[name] = start_service(factory, port, env, self.log_dir / f"{name}.log")

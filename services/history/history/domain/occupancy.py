@@ -92,6 +92,7 @@ class OccupancyRow:
     occupancy: int
     capacity: int
     locations: int
+    location_type: str | None = None  # grouped by location or by type: the type of the location(s)
 
 
 def _key(
@@ -115,6 +116,8 @@ def occupancy(
     capacity: dict[str, int] = {}
     count: dict[str, int] = {}
     names: dict[str, str] = {}
+    types: dict[str, str] = {}
+    keeps_type = group_by in (GroupBy.LOCATION, GroupBy.TYPE)
     for location in locations.values():
         key, name = _key(
             group_by,
@@ -125,6 +128,8 @@ def occupancy(
             location.province,
         )
         names[key] = name
+        if keeps_type:
+            types[key] = location.location_type
         capacity[key] = capacity.get(key, 0) + location.capacity
         count[key] = count.get(key, 0) + 1
     for stay in current:
@@ -137,6 +142,8 @@ def occupancy(
             stay.province,
         )
         names.setdefault(key, name)
+        if keeps_type:
+            types.setdefault(key, stay.location_type)
         people[key] = people.get(key, 0) + 1
     return [
         OccupancyRow(
@@ -145,6 +152,7 @@ def occupancy(
             occupancy=people.get(key, 0),
             capacity=capacity.get(key, 0),
             locations=count.get(key, 0),
+            location_type=types.get(key),
         )
         for key in sorted(names)
     ]

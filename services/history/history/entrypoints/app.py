@@ -7,7 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from history.entrypoints.dashboard import router as dashboard_router
 from history.entrypoints.routes import router
+from history.entrypoints.statistics_routes import router as statistics_router
 from history.service_layer.erasure import on_personal_data_erased
 from history.service_layer.moves import on_household_registered
 from history.service_layer.occupancy import on_location_fact
@@ -96,7 +98,7 @@ DEFINITION = ServiceDefinition(
     title="asielketen history (read side)",
     description="Residence history per person, rebuilt from every agency's events on Kafka. Read-only.",
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[router],
+    routers=[router, statistics_router, dashboard_router],
     consumers=consumers,
     publishes=False,
 )

@@ -9,58 +9,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from history.domain.moves import Move, children_policy
-from history.domain.occupancy import GroupBy
 from history.domain.stays import Stay
+from history.entrypoints.access import PERSON_LEVEL, RuntimeDep, applied_first
 from history.entrypoints.moments import DateMeans, MomentParser
 from history.service_layer.erasure import erased_since
-from history.service_layer.freshness import wait_until_applied
 from history.service_layer.moves import all_moves
-from history.service_layer.occupancy import occupancy_at, provinces_at
 from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.domain import NotFound
-from shared.http import Problem, RequireScope
-from shared.runtime import Runtime, runtime_of
+from shared.http import RequireScope
+from shared.runtime import Runtime
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-FRESHNESS_WAIT_S = 5.0
-MAX_AFTER_IDS = 200
-
-
-async def applied_first(
-    runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(RequireScope("history:read"))],
-    after: Annotated[
-        str | None,
-        Query(
-            description="Event ids from a command's X-Event-Ids header, comma-separated: the answer waits "
-            f"(at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them all, else 503",
-        ),
-    ] = None,
-) -> Principal:
-    """Authorises first (no waiting for strangers), then waits for the events named in `after`."""
-    ids = [part.strip() for part in (after or "").split(",") if part.strip()]
-    if len(ids) > MAX_AFTER_IDS:
-        raise Problem(
-            400, "The request is not valid.", f"name at most {MAX_AFTER_IDS} events", code="invalid-request"
-        )
-    if ids:
-        done, applied = await wait_until_applied(runtime.units_of_work, ids, timeout_s=FRESHNESS_WAIT_S)
-        if not done:
-            raise Problem(
-                503,
-                "The read side has not applied these events yet.",
-                f"{applied} of {len(set(ids))} events named in 'after' were applied within "
-                f"{FRESHNESS_WAIT_S:.0f} s; retry shortly (or check the id).",
-                code="read-model-behind",
-                headers={"Retry-After": "1"},
-            )
-    return principal
-
-
-router = APIRouter(prefix="/v1", tags=["residence history"], dependencies=[Depends(applied_first)])
+router = APIRouter(
+    prefix="/v1", tags=["residence history"], dependencies=[Depends(applied_first(PERSON_LEVEL))]
+)
 
 
 class StayOut(ApiModel):
@@ -258,105 +222,6 @@ async def get_timeline(
                 data=dict(row["data"]),
             )
             for row in rows
-        ],
-    )
-
-
-class OccupancyRowOut(ApiModel):
-    key: str = Field(description="The location id, type, municipality or province")
-    name: str
-    occupancy: int = Field(ge=0, description="People with a stay there at the valid moment")
-    capacity: int = Field(ge=0, description="Places registered at the valid moment (0 once closed)")
-    locations: int
-
-
-class OccupancyOut(ApiModel):
-    valid_at: datetime
-    known_at: datetime | None
-    group_by: GroupBy
-    total_occupancy: int
-    total_capacity: int
-    results: list[OccupancyRowOut]
-
-
-def _moments(valid_at: str | None, known_at: str | None, now: datetime) -> tuple[datetime, datetime | None]:
-    parser = MomentParser()
-    valid = parser.parse("validAt", valid_at, DateMeans.END_OF_DAY)
-    known = parser.parse("knownAt", known_at, DateMeans.END_OF_DAY)
-    parser.raise_if_invalid()
-    return valid or now, known
-
-
-@router.get(
-    "/occupancy",
-    tags=["occupancy"],
-    summary="Occupancy beside capacity per location, type, municipality or province at a valid moment",
-)
-async def get_occupancy(
-    runtime: RuntimeDep,
-    _: Annotated[Principal, Depends(RequireScope("history:read"))],
-    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT + "; default now")] = None,
-    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
-    group_by: Annotated[GroupBy, Query(alias="groupBy")] = GroupBy.LOCATION,
-) -> OccupancyOut:
-    valid, known = _moments(valid_at, known_at, runtime.clock.now())
-    async with runtime.units_of_work() as uow:
-        rows = await occupancy_at(uow.session, valid, known, group_by)
-    return OccupancyOut(
-        valid_at=valid,
-        known_at=known,
-        group_by=group_by,
-        total_occupancy=sum(r.occupancy for r in rows),
-        total_capacity=sum(r.capacity for r in rows),
-        results=[
-            OccupancyRowOut(
-                key=r.key, name=r.name, occupancy=r.occupancy, capacity=r.capacity, locations=r.locations
-            )
-            for r in rows
-        ],
-    )
-
-
-class ProvinceOut(ApiModel):
-    province: str
-    target: int = Field(description="Its share of the national reception target (Spreidingswet)")
-    realised: int = Field(description="Places at its open locations at the valid moment")
-    realised_share: float = Field(description="realised / target")
-    occupancy: int
-
-
-class ProvincesOut(ApiModel):
-    valid_at: datetime
-    known_at: datetime | None
-    results: list[ProvinceOut]
-
-
-@router.get(
-    "/provinces",
-    tags=["occupancy"],
-    summary="Each province's realised places against its Spreidingswet target, and its occupancy",
-)
-async def get_provinces(
-    runtime: RuntimeDep,
-    _: Annotated[Principal, Depends(RequireScope("history:read"))],
-    valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT + "; default now")] = None,
-    known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
-) -> ProvincesOut:
-    valid, known = _moments(valid_at, known_at, runtime.clock.now())
-    async with runtime.units_of_work() as uow:
-        rows = await provinces_at(uow.session, valid, known)
-    return ProvincesOut(
-        valid_at=valid,
-        known_at=known,
-        results=[
-            ProvinceOut(
-                province=r.province,
-                target=r.target,
-                realised=r.realised,
-                realised_share=r.realised_share,
-                occupancy=r.occupancy,
-            )
-            for r in rows
         ],
     )
 

@@ -89,13 +89,19 @@ async def _locations(
 
 
 async def occupancy_at(
-    session: AsyncSession, valid_at: datetime, known_at: datetime | None, group_by: GroupBy
+    session: AsyncSession,
+    valid_at: datetime,
+    known_at: datetime | None,
+    group_by: GroupBy,
+    province: str | None = None,
 ) -> list[OccupancyRow]:
-    return occupancy(
-        await current_stays(session, valid_at, known_at),
-        await _locations(session, valid_at, known_at),
-        group_by,
-    )
+    """`province`: only the locations in that province (and the people staying there)."""
+    stays = await current_stays(session, valid_at, known_at)
+    locations = await _locations(session, valid_at, known_at)
+    if province is not None:
+        stays = [s for s in stays if s.province == province]
+        locations = {k: v for k, v in locations.items() if v.province == province}
+    return occupancy(stays, locations, group_by)
 
 
 async def provinces_at(

@@ -143,8 +143,10 @@ async def seed_locations(uow: UnitOfWork, context: CommandContext) -> int:
     """Register the seed locations into an empty database; does nothing once any location exists."""
     if await location_table.count(uow.session) > 0:
         return 0
-    seed = json.loads(SEED_FILE.read_text())["locations"]
-    now = datetime.now(UTC)
+    seeded = json.loads(SEED_FILE.read_text())
+    seed = seeded["locations"]
+    # Dated at the seed's validFrom, not at this first start: the locations existed before (see the file).
+    registered_at = datetime.fromisoformat(seeded.get("validFrom") or datetime.now(UTC).isoformat())
     for entry in seed:
         await _register(
             uow,
@@ -158,7 +160,7 @@ async def seed_locations(uow: UnitOfWork, context: CommandContext) -> int:
                 near_open_water=entry["near_open_water"],
                 school_nearby=entry["school_nearby"],
                 medical_facilities=entry["medical_facilities"],
-                occurred_at=now,
+                occurred_at=registered_at,
             ),
             context,
         )

@@ -1,0 +1,76 @@
+"""Who may read what on the read side, and read-your-writes waiting.
+
+Person-level access (`history:read`): residence histories, timelines, moves and the children-policy
+lists, and every aggregate exactly. Aggregate-only access (`statistics:read`, e.g. the provincial and
+national steering tables): the aggregates, under disclosure control (history.domain.disclosure) —
+applied here, server side, so no client ever receives an unrounded small count it may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from history.domain.disclosure import CONTROLLED, EXACT, Disclosure
+from history.service_layer.freshness import wait_until_applied
+from shared.auth import AuthorisationError, Principal
+from shared.http import Problem, authenticated
+from shared.runtime import Runtime, runtime_of
+
+PERSON_LEVEL = "history:read"
+STATISTICS = "statistics:read"
+FRESHNESS_WAIT_S = 5.0
+MAX_AFTER_IDS = 200
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+def disclosure_for(principal: Principal) -> Disclosure:
+    return EXACT if PERSON_LEVEL in principal.scopes else CONTROLLED
+
+
+def applied_first(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller holds one of `scopes` (checked first: no waiting for strangers), then
+    the answer waits for the events named in `after`."""
+
+    async def dependency(
+        runtime: RuntimeDep,
+        principal: Annotated[Principal, Depends(authenticated)],
+        after: Annotated[
+            str | None,
+            Query(
+                description="Event ids from a command's X-Event-Ids header, comma-separated: the "
+                f"answer waits (at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them "
+                "all, else 503",
+            ),
+        ] = None,
+    ) -> Principal:
+        if not principal.scopes & set(scopes):
+            raise AuthorisationError(
+                f"this operation needs scope {' or '.join(repr(s) for s in scopes)}; the token has "
+                f"{', '.join(sorted(principal.scopes)) or 'none'}"
+            )
+        ids = [part.strip() for part in (after or "").split(",") if part.strip()]
+        if len(ids) > MAX_AFTER_IDS:
+            raise Problem(
+                400,
+                "The request is not valid.",
+                f"name at most {MAX_AFTER_IDS} events",
+                code="invalid-request",
+            )
+        if ids:
+            done, applied = await wait_until_applied(runtime.units_of_work, ids, timeout_s=FRESHNESS_WAIT_S)
+            if not done:
+                raise Problem(
+                    503,
+                    "The read side has not applied these events yet.",
+                    f"{applied} of {len(set(ids))} events named in 'after' were applied within "
+                    f"{FRESHNESS_WAIT_S:.0f} s; retry shortly (or check the id).",
+                    code="read-model-behind",
+                    headers={"Retry-After": "1"},
+                )
+        return principal
+
+    return dependency

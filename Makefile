@@ -7,12 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test lint format clean bench-rebuild vendor-charts
+.PHONY: help venv run test lint format clean bench bench-append bench-rebuild vendor-charts
 
 help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
 	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
 	@echo "make lint   ruff, mypy and the import contracts only"
+	@echo "make bench          the benchmark suite: bench-append, then bench-rebuild with 1,000,000 events"
+	@echo "make bench-append [APPEND_EVENTS=3000]  event-store append vs raw INSERT and eventsourcing"
 	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
 	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
 
@@ -20,7 +22,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,7 +34,15 @@ run: $(STAMP)
 test: $(STAMP)
 	@deploy/run-tests.sh
 
-# Not part of `make test`: a benchmark, measured and appended to BENCHMARKS.md, never asserted.
+# Not part of `make test`: benchmarks, measured and written to BENCHMARKS.md, never asserted.
+bench: $(STAMP)
+	$(MAKE) bench-append
+	$(MAKE) bench-rebuild EVENTS=1000000
+
+APPEND_EVENTS ?= 3000
+bench-append: $(STAMP)
+	$(VENV)/bin/python -m bench.append --events $(APPEND_EVENTS)
+
 EVENTS ?= 100000
 bench-rebuild: $(STAMP)
 	@deploy/kafka/kafka.sh fetch

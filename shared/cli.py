@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -123,6 +124,10 @@ def cmd_checksum(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    return int(importlib.import_module("simulator.cli").run(args))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from shared.supervisor import run_stack
 
@@ -187,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         help="use KAFKA_BOOTSTRAP_SERVERS instead of starting a local broker",
     )
     run.set_defaults(func=cmd_run)
+
+    simulate = sub.add_parser(
+        "simulate", help="drive a running chain's HTTP APIs with a seeded national flow (DOMAIN.md figures)"
+    )
+    importlib.import_module("simulator.cli").add_arguments(simulate)  # shared imports nothing statically
+    simulate.set_defaults(func=cmd_simulate)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -17,7 +17,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from history.domain.disclosure import CONTROLLED
-from tests.e2e.simulation import AT_CRISIS_LOCATION, Simulation, SimulationReport
+from simulator.flow import Simulation, SimulationReport
+from simulator.parameters import dashboard
 from tests.e2e.stack import Chain, ServiceStack
 from tests.fixtures import MintToken
 
@@ -25,13 +26,14 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 HOUSEHOLDS = 200
+AT_CRISIS_LOCATION = dashboard(HOUSEHOLDS).crisis_households  # single adults there: a count below 5
 NO_FIGURE = "\u2013"  # what the page shows where there is no figure (an en dash)
 
 
 @pytest.fixture(scope="module")
 async def simulated(stack: ServiceStack, token_for: MintToken) -> AsyncIterator[SimulationReport]:
     chain = Chain(stack, token_for)
-    report = await Simulation(chain, households=HOUSEHOLDS).run()  # returns once the chain is quiet
+    report = await Simulation(chain, dashboard(HOUSEHOLDS)).run()  # returns once the chain is quiet
     print(
         f"simulation: {report.commands} commands, {report.registered_people} people, {report.seconds:.0f} s"
     )

@@ -1,14 +1,16 @@
-"""A simulated half year of the chain, driven only through the services' HTTP APIs (as the agencies
-would), for the dashboard test: several hundred households register on dates spread over the last
-months; the IND determines their stream and decides; COA moves some of them (children too, with a
-justified second forced move; three single adults to a crisis emergency location, which is to be
-avoided); municipalities house some of those granted; DT&V sees some of those rejected depart. Every
-command carries its valid time (`occurredAt`), so the months fill as if it had happened then; the
-reactions between the services (placement, procedure, return) run over Kafka as always.
+"""A simulated flow of households through the chain, driven only through the services' HTTP APIs (as the
+agencies would): households register on dates spread over the simulated period; the IND determines their
+stream and decides; COA moves some of them (children too, with a justified second forced move; with the
+dashboard's figures a few single adults go to a crisis emergency location, which is to be avoided);
+municipalities house some of those granted; DT&V sees some of those rejected depart. Every command carries
+its valid time (`occurredAt`), so the months fill as if it had happened then; the reactions between the
+services (placement, procedure, return) run over Kafka as always.
 
-It runs in phases — all registrations, then all stream determinations, … — and between phases waits
-once until the chain is quiet (no outbox backlog, no consumer lag: the read side's system-health view),
-instead of polling every household. Seeded: the same story every run.
+Every household's story is drawn up front from the seed (simulator.parameters), so the same seed tells the
+same story. The run goes window by window (one window for the whole period, or a week at a time), and
+within a window in phases — registrations, then stream determinations, … — waiting between phases until
+the chain is quiet (no outbox backlog, no consumer lag: the read side's system-health view) instead of
+polling every household. With a `speed`, a window takes at least its simulated time divided by it.
 """
 
 from __future__ import annotations
@@ -19,13 +21,23 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from tests.e2e.stack import Chain
-from tests.fixtures import eventually
+import httpx
 
-NATIONALITIES = ["SYR", "ERI", "AFG", "TUR", "YEM", "IRQ", "MAR", "GEO", "ALB", "SOM"]
-AT_CRISIS_LOCATION = 3  # single adults moved to the crisis emergency location: a count below 5
+from simulator.parameters import FlowParameters
+
+
+class Chain(Protocol):
+    """What the simulation needs of the chain: an authenticated call as one agency to one service."""
+
+    async def call(
+        self, method: str, service: str, path: str, agency: str, json: Any = None
+    ) -> httpx.Response: ...
+
+
+class SimulationError(Exception):
+    """The chain answered a command in a way no agency should see (a bug, or a chain not running)."""
 
 
 @dataclass
@@ -54,35 +66,34 @@ class SimulationReport:
     households: list[Household]
     commands: int = 0
     seconds: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for the test's log
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, summed over the windows
 
     @property
     def registered_people(self) -> int:
         return sum(len(h.person_ids) for h in self.households)
 
 
-class Simulation:
-    def __init__(self, chain: Chain, *, households: int, seed: int = 5, concurrency: int = 8) -> None:
-        self.chain = chain
-        self.random = random.Random(seed)
-        self.now = datetime.now(UTC)
-        self.gate = asyncio.Semaphore(concurrency)
-        self.report = SimulationReport(households=[self._plan(n) for n in range(households)])
-        self.crisis_location_id = ""
-        self.regular_location_ids: list[str] = []
+class Plan:
+    """Every household's story, drawn up front from the seed: the same seed, the same story."""
 
-    # --- the plan: every household's story, decided up front ----------------------------------------
+    def __init__(self, parameters: FlowParameters, *, seed: int, now: datetime) -> None:
+        self.parameters = parameters
+        self.random = random.Random(seed)
+        self.now = now
+
+    def households(self) -> list[Household]:
+        return [self._household(n) for n in range(self.parameters.households)]
 
     def _happened(self, moment: datetime) -> datetime | None:
         return moment if moment < self.now - timedelta(hours=1) else None
 
-    def _plan(self, number: int) -> Household:
-        r = self.random
-        crisis = number < AT_CRISIS_LOCATION
-        children = 0 if crisis else r.choice([0, 0, 0, 1, 2, 3])
-        adults = 1 if crisis or (children == 0 and r.random() < 0.6) else 2
-        nationality = NATIONALITIES[number % len(NATIONALITIES)]
-        members = [
+    def _members(self, crisis: bool) -> list[dict[str, Any]]:
+        r, p = self.random, self.parameters
+        children = 0 if crisis else r.choice(p.children_choices)
+        adults = 1 if crisis or (children == 0 and r.random() < p.single_adult_share) else 2
+        codes, weights = zip(*p.nationalities, strict=True)
+        nationality = r.choices(codes, weights)[0]
+        return [
             {
                 "role": "adult",
                 "relation": "head" if i == 0 else "partner",
@@ -99,32 +110,63 @@ class Simulation:
             }
             for _ in range(children)
         ]
-        registered_at = self.now - timedelta(days=r.uniform(60 if crisis else 3, 178), hours=r.uniform(0, 8))
-        h = Household(number=number, registered_at=registered_at, members=members)
-        h.stream_at = self._happened(registered_at + timedelta(days=r.uniform(2, 9)))
-        if h.stream_at is None or (not crisis and r.random() < 0.08):
+
+    def _household(self, number: int) -> Household:
+        r, p = self.random, self.parameters
+        crisis = number < p.crisis_households
+        days_ago = r.uniform(60 if crisis else p.earliest_days_ago, p.period_days)
+        registered_at = self.now - timedelta(days=days_ago)  # any time of day: arrivals do not keep hours
+        h = Household(number=number, registered_at=registered_at, members=self._members(crisis))
+        h.stream_at = self._happened(registered_at + timedelta(days=r.uniform(*p.stream_days)))
+        if h.stream_at is None or (not crisis and r.random() < p.waiting_share):
             h.stream_at = None  # still waiting for the IND
             return h
-        h.accelerated = r.random() < 0.35
+        h.accelerated = r.random() < p.accelerated_share
         last = h.stream_at
-        h.moved_at = self._happened(last + timedelta(days=r.uniform(3, 20)))
-        if h.moved_at is not None and (crisis or r.random() < 0.45):
+        h.moved_at = self._happened(last + timedelta(days=r.uniform(*p.move_days)))
+        if h.moved_at is not None and (crisis or r.random() < p.moved_share):
             h.move = "crisis" if crisis else r.choice(["own-request", "capacity"])
             last = h.moved_at
         else:
             h.moved_at = None
         if crisis:
             return h  # they stay where they were moved: the crisis location's count is known
-        h.decided_at = self._happened(last + timedelta(days=r.uniform(8, 50)))
-        if h.decided_at is None or r.random() < 0.15:
+        lead = p.decision_days_accelerated if h.accelerated else p.decision_days
+        h.decided_at = self._happened(last + timedelta(days=r.uniform(*lead)))
+        if h.decided_at is None or r.random() < p.undecided_share:
             h.decided_at = None
             return h
-        h.granted = r.random() < (0.15 if h.accelerated else 0.8)
-        ends = self._happened(
-            h.decided_at + timedelta(days=r.uniform(10, 60) if h.granted else r.uniform(30, 45))
-        )
-        h.ends_at = ends if ends is not None and r.random() < (0.6 if h.granted else 0.7) else None
+        h.granted = r.random() < (p.grant_rate_accelerated if h.accelerated else p.grant_rate)
+        after = p.housed_days if h.granted else p.departed_days
+        ends = self._happened(h.decided_at + timedelta(days=r.uniform(*after)))
+        share = p.housed_share if h.granted else p.departed_share
+        h.ends_at = ends if ends is not None and r.random() < share else None
         return h
+
+
+class Simulation:
+    def __init__(
+        self,
+        chain: Chain,
+        parameters: FlowParameters,
+        *,
+        seed: int = 5,
+        concurrency: int = 8,
+        window: timedelta | None = None,
+        speed: float = 0.0,
+        settle_timeout: float = 120.0,
+    ) -> None:
+        self.chain = chain
+        self.parameters = parameters
+        self.random = random.Random(seed + 1)  # for choices made while running (move targets, retries)
+        self.now = datetime.now(UTC)
+        self.gate = asyncio.Semaphore(concurrency)
+        self.window = window  # None: the whole period at once
+        self.speed = speed  # 0: as fast as the chain answers
+        self.settle_timeout = settle_timeout
+        self.report = SimulationReport(households=Plan(parameters, seed=seed, now=self.now).households())
+        self.crisis_location_id = ""
+        self.regular_location_ids: list[str] = []
 
     # --- HTTP ------------------------------------------------------------------------------------
 
@@ -147,7 +189,8 @@ class Simulation:
             if response.status_code != 409 or response.json().get("code") != "concurrency-conflict":
                 break
             await asyncio.sleep(0.05 * (attempt + 1) * (1 + self.random.random()))
-        assert response.status_code in ok, (path, response.status_code, response.text)
+        if response.status_code not in ok:
+            raise SimulationError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return dict(response.json()) if response.status_code in (200, 201) else {}
 
     async def _each(self, households: list[Household], step: Callable[[Household], Awaitable[None]]) -> None:
@@ -172,39 +215,81 @@ class Simulation:
             quiet[0] = quiet[0] + 1 if calm else 0
             return quiet[0] >= 3
 
-        try:
-            await eventually(check, timeout=120, interval=0.5, what="the chain to settle")
-        except AssertionError as error:
-            raise AssertionError(f"{error}; last health: {last}") from None
+        deadline = time.monotonic() + self.settle_timeout
+        while not await check():
+            if time.monotonic() > deadline:
+                raise SimulationError(f"the chain did not settle in {self.settle_timeout:.0f} s: {last}")
+            await asyncio.sleep(0.5)
 
     # --- the run ---------------------------------------------------------------------------------
 
+    def _windows(self) -> list[tuple[datetime, datetime]]:
+        if self.window is None:
+            return [(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))]
+        start = min(h.registered_at for h in self.report.households)
+        windows = []
+        while start < self.now:
+            windows.append((start, start + self.window))
+            start += self.window
+        return windows
+
     async def run(self) -> SimulationReport:
         started = time.monotonic()
-        households = self.report.households
-        streamed = [h for h in households if h.stream_at]
-        phases: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("locations", self._open_locations),
-            ("registrations", lambda: self._each(households, self._register)),
-            ("placed and lodged", self.settled),
-            ("applications", lambda: self._each(households, self._application)),
-            ("streams", lambda: self._each(streamed, self._stream)),
-            ("process moves", self.settled),
-            ("moves", lambda: self._each([h for h in streamed if h.moved_at], self._move)),
-            ("decisions", lambda: self._each([h for h in streamed if h.decided_at], self._decide)),
-            ("links, finality, return cases", self.settled),
-            ("housing and departures", lambda: self._each([h for h in streamed if h.ends_at], self._end)),
-            ("quiet", self.settled),
-        ]
-        for name, phase in phases:
+        await self._timed("locations", self._open_locations)
+        for start, end in self._windows():
             begun = time.monotonic()
-            await phase()
-            self.report.phases[name] = round(time.monotonic() - begun, 1)
+            await self._window(start, end)
+            if self.speed > 0 and self.window is not None:  # a simulated window lasts window / speed
+                await asyncio.sleep(self.window.total_seconds() / self.speed - (time.monotonic() - begun))
+        await self._timed("quiet", self.settled)
         self.report.seconds = time.monotonic() - started
         return self.report
 
+    async def _window(self, start: datetime, end: datetime) -> None:
+        """Everything that happened in [start, end), phase by phase, each phase's effects settled before
+        the phases that depend on them."""
+        registering = self._due(start, end, "registered_at")
+        phases: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("registrations", lambda: self._each(registering, self._register)),
+            ("placed and lodged", self.settled),
+            ("applications", lambda: self._each(registering, self._application)),
+            ("streams", lambda: self._each(self._due(start, end, "stream_at"), self._stream)),
+            ("process moves", self.settled),
+            ("moves", lambda: self._each(self._due(start, end, "moved_at"), self._move)),
+            ("decisions", lambda: self._each(self._due(start, end, "decided_at"), self._decide)),
+            ("links, finality, return cases", self.settled),
+            ("housing and departures", lambda: self._each(self._due(start, end, "ends_at"), self._end)),
+        ]
+        for name, phase in phases:
+            await self._timed(name, phase)
+
+    def _due(self, start: datetime, end: datetime, step: str) -> list[Household]:
+        """The households whose `step` (a moment attribute) falls in [start, end)."""
+        return [
+            h
+            for h in self.report.households
+            if (moment := getattr(h, step)) is not None and start <= moment < end
+        ]
+
+    async def _timed(self, name: str, phase: Callable[[], Awaitable[None]]) -> None:
+        begun = time.monotonic()
+        await phase()
+        self.report.phases[name] = round(self.report.phases.get(name, 0.0) + time.monotonic() - begun, 1)
+
     async def _open_locations(self) -> None:
-        """A crisis emergency location (to be avoided) opened half a year ago, beside the seed locations."""
+        """A crisis emergency location (to be avoided) opened half a year ago, beside the seed locations,
+        when some households are to be moved there."""
+        if self.parameters.crisis_households:
+            await self._open_crisis_location()
+        async with self.gate:
+            locations = (await self.chain.call("GET", "placement", "/v1/locations", "COA")).json()
+        self.regular_location_ids = [
+            r["locationId"] for r in locations if r["locationType"] == "azc-regulier"
+        ]
+        if not self.regular_location_ids:
+            raise SimulationError("the chain has no regular azc to move households to (is it seeded?)")
+
+    async def _open_crisis_location(self) -> None:
         opened = await self._call(
             "POST",
             "placement",
@@ -220,12 +305,6 @@ class Simulation:
             },
         )
         self.crisis_location_id = opened["locationId"]
-        async with self.gate:
-            locations = (await self.chain.call("GET", "placement", "/v1/locations", "COA")).json()
-        self.regular_location_ids = [
-            r["locationId"] for r in locations if r["locationType"] == "azc-regulier"
-        ]
-        assert self.regular_location_ids, "the seed has regular azcs"
 
     async def _register(self, h: Household) -> None:
         registered = await self._call(

@@ -233,7 +233,9 @@ def measure(events: int, runs: int) -> dict[tuple[str, int], list[float]]:
     return rates
 
 
-def section(events: int, runs: int, rates: dict[tuple[str, int], list[float]], load: str) -> str:
+def section(
+    events: int, runs: int, rates: dict[tuple[str, int], list[float]], load: str, minutes: float
+) -> str:
     median = {key: statistics.median(values) for key, values in rates.items()}
     lines = [
         SECTION,
@@ -247,8 +249,9 @@ def section(events: int, runs: int, rates: dict[tuple[str, int], list[float]], l
         "its writers are threads.",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
-        f"**shared with other work: load average {load}** at the start (1, 5, 15 min), so these are",
-        "figures of a loaded machine, not clean ones.",
+        f"in {minutes:.0f} min. **Load average {load}** (1, 5, 15 min) at the start and the end: where",
+        "that is above the core count the machine was shared, and the figures are those of a loaded",
+        "machine, not clean ones.",
         "",
         "| writers | ours events/s | raw asyncpg events/s | eventsourcing events/s | ours / raw | "
         "ours / eventsourcing | runs (ours, raw, eventsourcing) |",
@@ -275,11 +278,16 @@ def with_section(text: str, new: str) -> str:
     return text[:start] + new + "\n" + text[end:]
 
 
+def load_average() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main(events: int, runs: int) -> int:
     subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    started, before = time.monotonic(), load_average()
     rates = measure(events, runs)
-    new = section(events, runs, rates, load)
+    load = f"{before}, then {load_average()}"
+    new = section(events, runs, rates, load, (time.monotonic() - started) / 60)
     print(new, flush=True)
     report = REPO / "BENCHMARKS.md"
     report.write_text(with_section(report.read_text(), new))

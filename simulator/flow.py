@@ -10,7 +10,9 @@ Every household's story is drawn up front from the seed (simulator.parameters), 
 same story. The run goes window by window (one window for the whole period, or a week at a time), and
 within a window in phases — registrations, then stream determinations, … — waiting between phases until
 the chain is quiet (no outbox backlog, no consumer lag: the read side's system-health view) instead of
-polling every household. With a `speed`, a window takes at least its simulated time divided by it.
+polling every household; only what a step reads from another service's reaction (the application, the
+process move) it polls for, as an integrating client would. With a `speed`, a window takes at least its
+simulated time divided by it.
 """
 
 from __future__ import annotations
@@ -324,10 +326,26 @@ class Simulation:
         h.person_ids = [m["personId"] for m in registered["members"]]
 
     async def _application(self, h: Household) -> None:
-        application = await self._call(
-            "GET", "procedure", f"/v1/households/{h.household_id}/application", "IND"
+        application = await self._read_when_there(
+            "procedure", f"/v1/households/{h.household_id}/application", "IND", lambda body: True
         )
         h.application_id = application["applicationId"]
+
+    async def _read_when_there(
+        self, service: str, path: str, agency: str, ready: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any]:
+        """Read what another service makes in reaction to a command (procedure opens the application on the
+        registration; placement makes the process move on the stream), polling as an integrating client
+        would: the chain looking quiet does not promise that every reaction is readable yet."""
+        deadline = time.monotonic() + self.settle_timeout
+        while True:
+            async with self.gate:
+                response = await self.chain.call("GET", service, path, agency)
+            if response.status_code == 200 and ready(body := dict(response.json())):
+                return body
+            if response.status_code not in (200, 404) or time.monotonic() > deadline:
+                raise SimulationError(f"GET {path}: {response.status_code} {response.text[:500]}")
+            await asyncio.sleep(0.2)
 
     async def _ind(self, h: Household, step: str, body: dict[str, Any]) -> None:
         await self._call("POST", "procedure", f"/v1/applications/{h.application_id}/{step}", "IND", body)
@@ -348,8 +366,10 @@ class Simulation:
         """An own-request move, a forced move for capacity (for children their second forced move, so with
         a justified child-interest assessment), or a forced move to the crisis emergency location."""
         assert h.moved_at is not None
-        reception = await self._call("GET", "placement", f"/v1/households/{h.household_id}/reception", "COA")
-        assert reception["moves"] == 1, reception  # the process move
+        reception = await self._read_when_there(
+            "placement", f"/v1/households/{h.household_id}/reception", "COA", lambda r: r["moves"] >= 1
+        )
+        assert reception["moves"] == 1, reception  # the process move, and no other yet
         here = reception["location"]["locationId"]
         target = (
             self.crisis_location_id

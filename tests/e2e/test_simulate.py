@@ -11,15 +11,18 @@ a national year within 10%, is tests/unit/test_simulator_plan.py."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from shared.cli import main
 from simulator.client import observe
 from simulator.flow import Simulation
 from simulator.parameters import ACCELERATED_SHARE, FIRST_APPLICATIONS_PER_YEAR, MINORS_SHARE, national
-from tests.e2e.stack import Chain
+from tests.e2e.stack import Chain, ServiceStack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -54,3 +57,22 @@ async def test_a_scaled_down_national_flow_shows_on_the_read_side_as_planned(cha
     accelerated_households = sum(h.accelerated for h in streamed) / len(streamed)
     assert abs(accelerated_households - ACCELERATED_SHARE) <= tolerance(ACCELERATED_SHARE, len(streamed))
     assert abs(seen.accelerated_share - ACCELERATED_SHARE) <= tolerance(ACCELERATED_SHARE, len(streamed))
+
+
+async def test_the_simulate_command_drives_a_running_stack_with_a_token_from_the_dev_key(
+    stack: ServiceStack, auth_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The command finds the development key under its data directory, as `make run` leaves it there.
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "auth").symlink_to(auth_dir)
+    urls = [f"--url={name}={url}" for name, url in stack.urls.items()]
+
+    code = await asyncio.to_thread(
+        main, ["simulate", "--years", "0.02", "--scale", "0.01", "--data-dir", str(data_dir), *urls]
+    )
+
+    assert code == 0  # every person it registered is on the read side
+    out = capsys.readouterr().out
+    assert "simulating 0.02 year(s) at scale 0.01: 4 households" in out
+    assert "minors" in out and "accelerated" in out

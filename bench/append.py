@@ -270,12 +270,17 @@ def section(
 
 
 def with_section(text: str, new: str) -> str:
-    """The report with the append section replaced (or put in, above the rebuild section)."""
-    start = text.find(SECTION)
-    end = text.find(NEXT_SECTION)
-    if start == -1:
-        start = end
-    return text[:start] + new + "\n" + text[end:]
+    """The report with the append section's text and table replaced (or put in, above the rebuild
+    section); the notes under the table stay, to be revised by whoever reads the new figures."""
+    lines = text.splitlines()
+    if SECTION in lines:
+        start = lines.index(SECTION)
+        end = next(n for n in range(start, len(lines)) if lines[n].startswith("| writers |"))
+        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+            end += 1
+        return "\n".join([*lines[:start], *new.splitlines(), *lines[end + 1 :]]) + "\n"
+    start = next(n for n, line in enumerate(lines) if line.startswith(NEXT_SECTION))
+    return "\n".join([*lines[:start], *new.splitlines(), "", *lines[start:]]) + "\n"
 
 
 def load_average() -> str:

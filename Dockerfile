@@ -18,6 +18,8 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+# The simulator too: `asielketen simulate` can then drive a staging stack from the same image.
+COPY simulator ./simulator
 RUN python -m venv /opt/asielketen \
     && /opt/asielketen/bin/pip install --no-cache-dir . \
     && find /opt/asielketen -name '__pycache__' -prune -exec rm -rf {} +

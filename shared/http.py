@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.auth import AuthenticationError, AuthorisationError, Principal, TokenVerifier
 from shared.domain import NotFound, PreconditionFailed, RuleViolation
 from shared.eventstore import CommandContext, ConcurrencyConflict
+from shared.eventstore.idempotency import IdempotencyKeyInFlight
 from shared.eventstore.store import appended_event_ids
 from shared.ids import new_id
 from shared.logging import correlation_id
@@ -144,6 +145,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             "The case changed while this command was handled.",
             f"{error} Read it again and retry.",
             code="concurrency-conflict",
+        )
+
+    @app.exception_handler(IdempotencyKeyInFlight)
+    async def _key_in_flight(_: Request, error: IdempotencyKeyInFlight) -> JSONResponse:
+        return problem_response(
+            409,
+            "A command with this Idempotency-Key is being handled.",
+            "Another request with this key recorded its events first; retry in a moment for its answer.",
+            code="idempotency-key-in-progress",
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(NotFound)

@@ -14,7 +14,6 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +21,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import FastAPI
-from starlette.routing import BaseRoute, Route
 
-import history.entrypoints.app as history
-import intake.entrypoints.app as intake
-import placement.entrypoints.app as placement
-import procedure.entrypoints.app as procedure
-import repatriation.entrypoints.app as repatriation
-from shared.auth import DEV_KEY_ID, TokenVerifier, mint_token
+from shared.auth import DEV_KEY_ID, mint_token
 from shared.ids import new_id
-from shared.runtime import Runtime, ServiceDefinition
-from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER, IntakeSettings, ServiceSettings
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
 from tests.fixtures import MintToken
+from tests.helpers import SERVICES, routes_of, unstarted_app
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -53,44 +45,6 @@ PUBLIC = {
     },
     "history": {("GET", "/dashboard"), ("GET", "/dashboard/assets/{name}")},
 }
-
-DEFINITIONS: dict[str, tuple[ServiceDefinition, Callable[..., FastAPI], type[ServiceSettings]]] = {
-    "intake": (intake.DEFINITION, intake.create_app, IntakeSettings),
-    "placement": (placement.DEFINITION, placement.create_app, ServiceSettings),
-    "procedure": (procedure.DEFINITION, procedure.create_app, ServiceSettings),
-    "return": (repatriation.DEFINITION, repatriation.create_app, ServiceSettings),
-    "history": (history.DEFINITION, history.create_app, ServiceSettings),
-}
-SERVICES = list(DEFINITIONS)
-
-
-def routes_of(routes: Sequence[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
-    """(method, path) of every route, into included routers too (FastAPI keeps those as one entry
-    holding the router and its prefix)."""
-    found = []
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            found += routes_of(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
-            continue
-        assert isinstance(route, Route), f"{route!r}: a mount or other route this test cannot enumerate"
-        for method in sorted((route.methods or set()) - {"HEAD"}):
-            found.append((method, prefix + route.path))
-    return found
-
-
-def build(service: str, tmp_path_factory: pytest.TempPathFactory, auth_dir: Path) -> FastAPI:
-    definition, create_app, settings_type = DEFINITIONS[service]
-    settings = settings_type(service=service, data_dir=tmp_path_factory.mktemp(service))
-    app = create_app(settings)
-    # The runtime the lifespan would make, but not started: its database has no tables and Kafka is
-    # not there, so a route that reaches for either before checking the token answers 500, not 401.
-    runtime = Runtime(definition, settings)
-    runtime.verifier = TokenVerifier.from_file(
-        auth_dir / "jwks.json", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
-    )
-    app.state.runtime = runtime
-    return app
 
 
 def b64url(data: bytes) -> str:
@@ -147,7 +101,7 @@ def concrete(path: str) -> str:
 async def test_every_protected_route_refuses_every_bad_token(
     service: str, tmp_path_factory: pytest.TempPathFactory, auth_dir: Path, token_for: MintToken
 ) -> None:
-    app = build(service, tmp_path_factory, auth_dir)
+    app = unstarted_app(service, tmp_path_factory.mktemp(service), auth_dir)
     public = PUBLIC["all"] | PUBLIC.get(service, set())
     routes = routes_of(app.routes)
     assert public - set(routes) == set(), "a listed public route does not exist: keep the list honest"
@@ -177,7 +131,7 @@ async def test_a_public_route_needs_no_token(
     service: str, tmp_path_factory: pytest.TempPathFactory, auth_dir: Path
 ) -> None:
     # the counter-check: the exceptions really are open, so the test above tells the two kinds apart
-    app = build(service, tmp_path_factory, auth_dir)
+    app = unstarted_app(service, tmp_path_factory.mktemp(service), auth_dir)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}.test") as client:
         for path in ("/health", "/openapi.json"):

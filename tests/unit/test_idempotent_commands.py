@@ -6,6 +6,7 @@ four services that take commands; the last test checks each of them has the tabl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,20 @@ async def test_every_service_that_takes_commands_keeps_its_keys_in_its_own_datab
     finally:
         engine.dispose()
     assert {"client", "key", "fingerprint", "expires_at", "status_code", "body", "event_ids"} <= columns
+
+
+async def test_two_concurrent_requests_with_one_key_append_once(
+    intake_app: FastAPI, client: httpx.AsyncClient, token_for: MintToken
+) -> None:
+    # a client that retries before its first attempt answered: both may pass the look-up, but the key
+    # is claimed in the events' transaction, so only one of them can commit
+    token = token_for("IND")
+    before = await event_count(intake_app)
+
+    first, second = await asyncio.gather(register(client, token, "raced"), register(client, token, "raced"))
+
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses in ([201, 201], [201, 409]), (first.text, second.text)
+    if statuses == [201, 201]:  # the second looked up after the first answered: a replay
+        assert first.json() == second.json()
+    assert await event_count(intake_app) - before == 3  # one household fact and one per member, once

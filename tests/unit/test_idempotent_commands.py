@@ -1,13 +1,14 @@
 """Idempotency-Key: a retried command gets its first answer again and appends nothing; the same key for
-another command is refused. Told with intake's household registration, in-process on SQLite (Kafka
-unreachable: the outbox keeps what would be published). The middleware and table are shared by the
-four services that take commands; the last test checks each of them has the table.
+another command is refused. Told with intake's household registration, in-process on SQLite and on
+PostgreSQL (Kafka unreachable: the outbox keeps what would be published). The middleware and table are
+shared by the four services that take commands; the last test checks each of them has the table.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import events, idempotency_keys
 from shared.runtime import ServiceDefinition
 from shared.settings import IntakeSettings
-from tests.fixtures import MintToken
+from tests.fixtures import MintToken, NewDatabase
 from tests.helpers import VAULT_TEST_KEY
 
 PROBLEM = "application/problem+json"
@@ -36,12 +37,27 @@ FAMILY = [
 REGISTRATION = {"channel": "ter-apel", "arrivalGroup": "first-application", "members": FAMILY}
 
 
+# On both stores: the claim's conflict is a primary-key violation inside the events' transaction, which
+# SQLite (one writer at a time) and PostgreSQL (row locks, the loser waits then fails) reach differently.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
+    if request.param == "postgresql":
+        postgres: NewDatabase = request.getfixturevalue("new_postgres_database")
+        return postgres
+
+    async def sqlite(name: str) -> str:
+        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+
+    return sqlite
+
+
 @pytest.fixture
-async def intake_app(tmp_path: Path, auth_dir: Path) -> AsyncIterator[FastAPI]:
+async def intake_app(new_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
+    database_url = await new_database("idempotency")
     settings = IntakeSettings(
         service="intake",
         vault_master_key=VAULT_TEST_KEY,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
+        database_url=database_url,
         kafka_bootstrap_servers="127.0.0.1:9",
         kafka_create_topics=False,
         auth_jwks_path=auth_dir / "jwks.json",
@@ -162,7 +178,7 @@ async def test_an_expired_key_is_forgotten(
     first = await register(client, token, "old-key")
     # given the key's time is up
     await execute(
-        intake_app, sa.update(idempotency_keys).values(expires_at=sa.func.datetime("now", "-1 day"))
+        intake_app, sa.update(idempotency_keys).values(expires_at=datetime.now(UTC) - timedelta(days=1))
     )
 
     again = await register(client, token, "old-key")

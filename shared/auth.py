@@ -85,12 +85,19 @@ class Principal:
 
 class TokenVerifier:
     def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str, leeway_s: int = 30) -> None:
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, tuple[jwt.PyJWK, list[str]]] = {}
         for entry in jwks.get("keys", []):
             key = jwt.PyJWK(entry)
-            if entry.get("kty") not in ALLOWED_ALGORITHMS:
+            allowed = ALLOWED_ALGORITHMS.get(str(entry.get("kty")))
+            if allowed is None:
                 raise ValueError(f"key {entry.get('kid')!r}: only RSA and EC keys are accepted")
-            self._keys[entry["kid"]] = key
+            # A key that names its algorithm is used with that one only (the issuer's key set says
+            # PS256, so an RS256 token under that key is refused too).
+            if "alg" in entry:
+                if entry["alg"] not in allowed:
+                    raise ValueError(f"key {entry.get('kid')!r}: algorithm {entry['alg']!r} is not accepted")
+                allowed = [entry["alg"]]
+            self._keys[entry["kid"]] = (key, allowed)
         if not self._keys:
             raise ValueError("the key set holds no keys")
         self._issuer = issuer
@@ -112,10 +119,10 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"malformed token: {error}") from error
-        key = self._keys.get(str(header.get("kid")))
-        if key is None:
+        known = self._keys.get(str(header.get("kid")))
+        if known is None:
             raise AuthenticationError("token signed with an unknown key")
-        algorithms = ALLOWED_ALGORITHMS[str(key.key_type)]
+        key, algorithms = known
         try:
             claims = jwt.decode(
                 token,

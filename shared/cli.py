@@ -7,6 +7,11 @@ asielketen migrate SERVICE               bring one service's database to the new
 asielketen rebuild [MODEL ...] --into URL  rebuild the read side (or some models) from offset 0 into a
                                          fresh database
 asielketen checksum [URL] [--model M]    a deterministic checksum of the read side's models
+asielketen dlq list CONSUMER             what a consumer dead-lettered: offset, time, reason, type, event
+asielketen dlq show CONSUMER OFFSET      one dead-lettered message: its headers, error and payload
+asielketen dlq replay CONSUMER OFFSET    after a fix: forget the dead-lettering in the consumer's
+                                         database (<CONSUMER>_DATABASE_URL or --database-url) and
+                                         republish the message to its original topic (shared/dlq.py)
 """
 
 from __future__ import annotations
@@ -139,6 +144,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from shared import dlq
+
+    if args.action == "list":
+        letters = asyncio.run(dlq.dead_letters(args.bootstrap, args.consumer))
+        print("offset\ttime\treason\ttype\tevent id\tfrom")
+        for letter in letters:
+            print(letter.summary())
+        return 0
+    if args.offset is None:
+        print(f"dlq {args.action} needs the OFFSET of the message (see `dlq list`)", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        try:
+            letter = asyncio.run(dlq.dead_letter(args.bootstrap, args.consumer, args.offset))
+        except LookupError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(letter.summary())
+        for name, value in letter.headers:
+            print(f"{name}: {value.decode(errors='replace')}")
+        print((letter.value or b"").decode(errors="replace"))
+        return 0
+    return _dlq_replay(args)
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    from shared import dlq
+    from shared.settings import ServiceSettings
+
+    url = args.database_url or ServiceSettings.load(args.consumer).database_url
+    try:
+        letter = asyncio.run(dlq.replay(args.bootstrap, args.consumer, args.offset, url))
+    except (LookupError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"replayed to {letter.header('dlq_topic')}: {letter.summary()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="asielketen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -176,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     checksum.add_argument("database_url", nargs="?", default=None, help="default: HISTORY_DATABASE_URL")
     checksum.add_argument("--model", action="append", help="only this read model (repeatable)")
     checksum.set_defaults(func=cmd_checksum)
+
+    dead = sub.add_parser("dlq", help="list, show or replay a consumer's dead-lettered messages")
+    dead.add_argument("action", choices=["list", "show", "replay"])
+    dead.add_argument("consumer", help="the consumer (= service) name: history, placement, procedure, return")
+    dead.add_argument("offset", type=int, nargs="?", default=None, help="offset on <consumer>.dlq")
+    dead.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    dead.add_argument("--database-url", default=None, help="the consumer's database (replay)")
+    dead.set_defaults(func=cmd_dlq)
 
     run = sub.add_parser("run", help="run Kafka and the five services until Ctrl-C")
     run.add_argument("--data-dir", default=None)

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import AuthenticationError, AuthorisationError, Principal, TokenVerifier
 from shared.domain import NotFound, PreconditionFailed, RuleViolation
 from shared.eventstore import CommandContext, ConcurrencyConflict
+from shared.eventstore.idempotency import IdempotencyKeyInFlight
 from shared.eventstore.store import appended_event_ids
 from shared.ids import new_id
 from shared.logging import correlation_id
@@ -146,6 +148,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             code="concurrency-conflict",
         )
 
+    @app.exception_handler(IdempotencyKeyInFlight)
+    async def _key_in_flight(_: Request, error: IdempotencyKeyInFlight) -> JSONResponse:
+        return problem_response(
+            409,
+            "A command with this Idempotency-Key is being handled.",
+            "Another request with this key recorded its events first; retry in a moment for its answer.",
+            code="idempotency-key-in-progress",
+            headers={"Retry-After": "1"},
+        )
+
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, error: NotFound) -> JSONResponse:
         return problem_response(404, "Not found.", error.detail, code=error.code)
@@ -203,6 +215,80 @@ def install_edge_middleware(app: FastAPI) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+# --- request body limit ---------------------------------------------------------------------------
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def body_too_large(limit: int) -> JSONResponse:
+    return problem_response(
+        413,
+        "The request body is too large.",
+        f"This service accepts request bodies of at most {limit} bytes.",
+        code="body-too-large",
+        maxBytes=limit,
+    )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit with 413 problem+json, before the app holds them.
+
+    A body with Content-Length is judged on it at once (the server holds the client to that length).
+    A chunked body names no length: it is read here, at most limit + 1 bytes, and handed on whole. Read
+    here rather than counted as the app reads it, because an error raised while a route reads its body
+    reaches FastAPI wrapped by the middlewares in between and becomes a 400. The limit is read per
+    request from the running service's settings (MAX_REQUEST_BODY_BYTES). Install it inside the edge
+    middleware (add it before), so a 413 carries the edge's headers like any other answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        runtime = getattr(scope["app"].state, "runtime", None)
+        settings = getattr(runtime, "settings", None)
+        limit = int(getattr(settings, "max_request_body_bytes", DEFAULT_MAX_BODY_BYTES))
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > limit:
+                await body_too_large(limit)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: let the app see it
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await body_too_large(limit)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay([{"type": "http.request", "body": b"".join(chunks)}], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A receive that gives `messages` first, then whatever `then` gives (a disconnect, later)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
 
 
 def verifier_of(request: Request) -> TokenVerifier:

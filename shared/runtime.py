@@ -28,7 +28,8 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import consumer_positions, processed_events
-from shared.http import health_router, install_edge_middleware, install_problem_handlers
+from shared.http import BodyLimitMiddleware, health_router, install_edge_middleware, install_problem_handlers
+from shared.idempotency import install_idempotency
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
 from shared.metrics import ConsumerState, Snapshot, exposition, install_http_metrics
@@ -266,6 +267,9 @@ def create_service_app(
         openapi_tags=definition.openapi_tags or None,
     )
     install_problem_handlers(app)
+    if definition.publishes:  # the services that take commands; the read side takes none
+        install_idempotency(app)  # before the edge, so that it runs inside it
+    app.add_middleware(BodyLimitMiddleware)  # outside the idempotency store's body read, inside the edge
     install_edge_middleware(app)
     install_http_metrics(app, definition.name)
 

@@ -1,7 +1,8 @@
 """Typed settings, read from the environment when a service starts (in its lifespan, never at import).
 
 Common variables: ASIELKETEN_ENV (development | test | production), ASIELKETEN_DATA_DIR,
-KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL.
+KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL, IDEMPOTENCY_TTL_S,
+MAX_REQUEST_BODY_BYTES.
 Per service: <SERVICE>_DATABASE_URL (e.g. PLACEMENT_DATABASE_URL); without it the service uses an
 SQLite file `<data dir>/<service>.db`, so nothing needs configuring to run on one machine.
 
@@ -53,6 +54,12 @@ class ServiceSettings(BaseSettings):
     # Where the other services answer, `name=url,name=url`: the read side's dashboard reads their
     # /metrics for its system-health panel (never their data).
     service_urls: str = Field("", validation_alias=_env("ASIELKETEN_SERVICE_URLS"))
+    # How long a command's Idempotency-Key is remembered: a client retries within minutes; a day also
+    # covers a retry after an overnight outage (shared/idempotency.py).
+    idempotency_ttl_s: int = Field(24 * 3600, ge=60, validation_alias=_env("IDEMPOTENCY_TTL_S"))
+    # The largest request body accepted (413 beyond it): the biggest command is a household of a few
+    # dozen members, far below this; the limit keeps a hostile client from filling memory.
+    max_request_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias=_env("MAX_REQUEST_BODY_BYTES"))
 
     @model_validator(mode="after")
     def _defaults_and_fail_closed(self) -> ServiceSettings:

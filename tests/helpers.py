@@ -18,12 +18,20 @@ from typing import Any, Literal, Protocol, Union, get_args, get_origin
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute, Route
 
+import history.entrypoints.app as history_app
+import intake.entrypoints.app as intake_app
+import placement.entrypoints.app as placement_app
+import procedure.entrypoints.app as procedure_app
+import repatriation.entrypoints.app as return_app
+from shared.auth import TokenVerifier
 from shared.contracts import Event, chain_registry
 from shared.contracts.placement import LocationPlacesTaken
 from shared.envelope import Envelope, KafkaMessage
@@ -33,6 +41,8 @@ from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import outbox
 from shared.ids import new_id
 from shared.kafka import make_producer, start_bounded, stop_quietly
+from shared.runtime import Runtime, ServiceDefinition
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER, IntakeSettings, ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
 # Outside development intake refuses to run without a vault master key; the tests make one per run.
@@ -311,3 +321,45 @@ def first_occurrences(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[str, 
         seen.add(event_id)
         per_key.setdefault(record.key.decode(), []).append(int(header(record, "ce_streamversion") or 0))
     return per_key
+
+
+# --- the services' apps, for tests over every route -------------------------------------------------
+
+SERVICE_DEFINITIONS: dict[str, tuple[ServiceDefinition, Callable[..., FastAPI], type[ServiceSettings]]] = {
+    "intake": (intake_app.DEFINITION, intake_app.create_app, IntakeSettings),
+    "placement": (placement_app.DEFINITION, placement_app.create_app, ServiceSettings),
+    "procedure": (procedure_app.DEFINITION, procedure_app.create_app, ServiceSettings),
+    "return": (return_app.DEFINITION, return_app.create_app, ServiceSettings),
+    "history": (history_app.DEFINITION, history_app.create_app, ServiceSettings),
+}
+SERVICES = list(SERVICE_DEFINITIONS)
+
+
+def routes_of(routes: Sequence[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, path) of every route, into included routers too (FastAPI keeps those as one entry
+    holding the router and its prefix)."""
+    found = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found += routes_of(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
+            continue
+        assert isinstance(route, Route), f"{route!r}: a mount or other route this test cannot enumerate"
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            found.append((method, prefix + route.path))
+    return found
+
+
+def unstarted_app(service: str, data_dir: Path, auth_dir: Path, **settings_values: Any) -> FastAPI:
+    """`create_app(settings)` of `service`, with the runtime its lifespan would make but not started."""
+    definition, create_app, settings_type = SERVICE_DEFINITIONS[service]
+    settings = settings_type(service=service, data_dir=data_dir, **settings_values)
+    app = create_app(settings)
+    # The runtime the lifespan would make, but not started: its database has no tables and Kafka is
+    # not there, so a route that reaches for either before checking the token answers 500, not 401.
+    runtime = Runtime(definition, settings)
+    runtime.verifier = TokenVerifier.from_file(
+        auth_dir / "jwks.json", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
+    )
+    app.state.runtime = runtime
+    return app

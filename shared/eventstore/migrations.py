@@ -70,6 +70,28 @@ def create_event_store_tables(op: Any) -> None:
     )
 
 
+def create_idempotency_table(op: Any) -> None:
+    """The Idempotency-Key store (shared/idempotency.py): a revision of each service that takes commands."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("client", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=True),
+        sa.Column("headers", Json, nullable=True),
+        sa.Column("body", sa.Text, nullable=True),
+        sa.Column("event_ids", Json, nullable=True),
+    )
+    op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
+
+
+def drop_idempotency_table(op: Any) -> None:
+    op.drop_index("ix_idempotency_keys_expires_at", "idempotency_keys")
+    op.drop_table("idempotency_keys")
+
+
 def drop_event_store_tables(op: Any) -> None:
     for table in ("processed_events", "consumer_positions", "outbox", "events"):
         op.drop_table(table)

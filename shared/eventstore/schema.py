@@ -9,6 +9,8 @@
   transaction as the consumer's effect, so the database, not Kafka, is the truth about what was applied.
 - `processed_events`: per consumer, the ids of events already applied (or dead-lettered), so a message
   that Kafka delivers twice (a relay restart republishes, a rebalance re-delivers) changes nothing.
+- `idempotency_keys`: per client and `Idempotency-Key`, a fingerprint of the command and, once answered,
+  the response to replay; claimed in the same transaction as the command's events (shared/idempotency.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -105,4 +108,18 @@ processed_events = Table(
     Column("event_id", String(36), primary_key=True),
     Column("outcome", String(20), nullable=False),  # applied | dead-lettered
     Column("processed_at", UTCDateTime, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("status_code", Integer, nullable=True),  # null: claimed with the events, not answered yet
+    Column("headers", Json, nullable=True),
+    Column("body", Text, nullable=True),
+    Column("event_ids", Json, nullable=True),
 )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import EventRegistry
 from shared.eventstore.database import append_rows
+from shared.eventstore.idempotency import claim_in_transaction, idempotency_claim
 from shared.eventstore.store import EventStore
 from shared.metrics import count_appended
 
@@ -87,7 +88,15 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.write_appended()
+        claim = idempotency_claim.get()
+        claiming = claim is not None and not claim.claimed and self.events.appended > 0
+        if claiming:
+            assert claim is not None
+            await claim_in_transaction(self.session, claim)
         await self.session.commit()
+        if claiming:
+            assert claim is not None
+            claim.claimed = True
         count_appended(self._source, self.events.appended)
         self.events.appended = 0  # a unit may commit more than once; count each event once
         for callback in self._on_commit:  # e.g. wake the outbox relay

@@ -166,6 +166,16 @@ def test_a_token_with_an_algorithm_the_key_is_not_for_is_refused(verifier: Token
         verifier.verify(token)
 
 
+def test_a_token_signed_with_the_right_key_but_not_the_algorithm_the_key_set_names_is_refused(
+    verifier: TokenVerifier, dev_private_key: bytes
+) -> None:
+    # the key set says PS256 (the Dutch OAuth profile's choice); RS256 with the very same key is refused
+    token = jwt.encode(valid_claims(), dev_private_key, algorithm="RS256", headers={"kid": DEV_KEY_ID})
+
+    with pytest.raises(AuthenticationError, match="alg value is not allowed"):
+        verifier.verify(token)
+
+
 def test_a_token_signed_with_an_unknown_kid_is_refused(verifier: TokenVerifier, token_for: MintToken) -> None:
     with pytest.raises(AuthenticationError, match="unknown key"):
         verifier.verify(token_for("COA", key_id="another-key"))

@@ -3,7 +3,7 @@ clock and retention periods), and the steps that bring a person to identificatio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,8 @@ from intake.entrypoints.app import create_app
 from shared.clock import Clock
 from shared.runtime import Runtime
 from shared.settings import IntakeSettings
+from tests.fixtures import MintToken
 from tests.helpers import VAULT_TEST_KEY
-
-MintToken = Callable[..., str]
 
 V_NUMBER = "4817263590"
 GIVEN_NAMES = "Zerihun Tesfay"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,19 +13,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from intake_privacy_fixtures import intake_settings, running_intake
 from sqlalchemy import text
 
 from intake.domain.identity import Identity
-from intake.entrypoints.app import create_app
 from intake.entrypoints.privacy_routes import privacy_from
 from shared.domain import RuleViolation
 from shared.ids import new_id
 from shared.runtime import Runtime
-from shared.settings import IntakeSettings
-from tests.helpers import VAULT_TEST_KEY
-
-# The root conftest's token minter: token_for("AVIM") is a valid development token of that agency.
-MintToken = Callable[..., str]
+from tests.fixtures import MintToken
 
 PROBLEM = "application/problem+json"
 V_NUMBER = "2345678901"
@@ -37,21 +33,10 @@ IDENTIFICATION = {"vNumber": V_NUMBER, "biometricsCaptured": True, "documentsRet
 
 
 # The app in-process on a fresh SQLite file, Kafka unreachable: commands work without a broker (the
-# outbox keeps what would be published). Defined in each HTTP test module rather than a conftest.py:
-# mypy maps every services/*/tests/conftest.py to the module `tests.conftest`, which the root has.
+# outbox keeps what would be published).
 @pytest.fixture
 async def intake_app(tmp_path: Path, auth_dir: Path) -> AsyncIterator[FastAPI]:
-    settings = IntakeSettings(
-        service="intake",
-        vault_master_key=VAULT_TEST_KEY,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
-        kafka_bootstrap_servers="127.0.0.1:9",
-        kafka_create_topics=False,
-        auth_jwks_path=auth_dir / "jwks.json",
-        environment="test",
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running_intake(intake_settings(tmp_path, auth_dir)) as app:
         yield app
 
 

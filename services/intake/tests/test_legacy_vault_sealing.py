@@ -11,9 +11,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from intake_privacy_fixtures import Agencies, MintToken, absent, every_row, intake_settings, running_intake
+from intake_privacy_fixtures import Agencies, absent, every_row, intake_settings, running_intake
 
 from intake.entrypoints.app import DEFINITION
+from tests.fixtures import MintToken
 
 V_NUMBER = "7302918465"
 

@@ -20,7 +20,6 @@ from intake_privacy_fixtures import (
     PERSONAL,
     V_NUMBER,
     Agencies,
-    MintToken,
     absent,
     every_row,
     intake_settings,
@@ -31,6 +30,7 @@ from sqlalchemy import text
 
 from shared.contracts.base import Event
 from shared.contracts.intake import IdentificationAndRegistrationCompleted, PersonalDataErased
+from tests.fixtures import MintToken
 
 PROBLEM = "application/problem+json"
 

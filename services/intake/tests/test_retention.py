@@ -15,7 +15,6 @@ from intake_privacy_fixtures import (
     ERASURE,
     IDENTIFICATION,
     Agencies,
-    MintToken,
     intake_settings,
     running_intake,
     runtime_of,
@@ -23,6 +22,7 @@ from intake_privacy_fixtures import (
 
 from shared.clock import ManualClock
 from shared.scheduler import DeadlineScheduler
+from tests.fixtures import MintToken
 
 Started = Callable[[], AbstractAsyncContextManager[FastAPI]]
 DOCUMENTS_DAYS, IDENTITY_DAYS = 7, 30

@@ -96,13 +96,13 @@ async def replicas(
     group = ReadSideReplicas(
         private_broker, await new_postgres_database("history_replicas"), auth_dir / "jwks.json", tmp_path
     )
-    group.start("r1")  # the first one migrates the database; the others then find it current
-    await _healthy(group, "r1")
-    for name in ("r2", "r3"):
-        group.start(name)
-    for name in ("r2", "r3"):
-        await _healthy(group, name)
-    try:
+    try:  # from the first start on: a replica that never becomes healthy must not outlive the test
+        group.start("r1")  # the first one migrates the database; the others then find it current
+        await _healthy(group, "r1")
+        for name in ("r2", "r3"):
+            group.start(name)
+        for name in ("r2", "r3"):
+            await _healthy(group, name)
         yield group
     finally:
         group.stop_all()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -17,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import AuthenticationError, AuthorisationError, Principal, TokenVerifier
 from shared.domain import NotFound, PreconditionFailed, RuleViolation
 from shared.eventstore import CommandContext, ConcurrencyConflict
+from shared.eventstore.access_log import WRITE, AccessOperation
 from shared.eventstore.idempotency import IdempotencyKeyInFlight
 from shared.eventstore.store import appended_event_ids
 from shared.ids import new_id
@@ -189,12 +192,31 @@ def _internal_error() -> JSONResponse:
     )
 
 
-def install_edge_middleware(app: FastAPI) -> None:
+@dataclass(frozen=True, slots=True)
+class ServedRequest:
+    """The request being served, as the access log names it: the service and the route's template
+    (never the concrete path, which holds ids)."""
+
+    service: str
+    scope: Scope
+
+    @property
+    def operation_name(self) -> str:
+        route = self.scope.get("route")
+        return f"{self.scope.get('method', '')} {getattr(route, 'path', '(no route)')}"
+
+
+# Set by the edge middleware for each request; the route's task inherits it (see command_context).
+served_request: ContextVar[ServedRequest | None] = ContextVar("served_request", default=None)
+
+
+def install_edge_middleware(app: FastAPI, *, service: str = "") -> None:
     @app.middleware("http")
     async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         incoming = request.headers.get(CORRELATION_HEADER, "")
         current = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else new_id()
         token = correlation_id.set(current)
+        served_token = served_request.set(ServedRequest(service, request.scope))
         appended: list[str] = []
         appended_token = appended_event_ids.set(appended)  # the route's task inherits this very list
         try:
@@ -207,6 +229,7 @@ def install_edge_middleware(app: FastAPI) -> None:
             response = _internal_error()
         finally:
             correlation_id.reset(token)
+            served_request.reset(served_token)
             appended_event_ids.reset(appended_token)
         if appended and 200 <= response.status_code < 300:
             response.headers[EVENT_IDS_HEADER] = ",".join(appended)
@@ -336,8 +359,24 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, Any]]]) -> APIRout
 
 
 def command_context(principal: Principal) -> CommandContext:
-    """Who is acting, for the envelopes of the events this request produces."""
-    return CommandContext(actor=principal.actor, correlation_id=correlation_id.get() or new_id())
+    """Who is acting, for the envelopes of the events this request produces (and, through `access`,
+    for the access-log records of what it writes)."""
+    trace_id = correlation_id.get() or new_id()
+    served = served_request.get()
+    access = None
+    if served is not None:
+        access = AccessOperation(
+            operation_id=new_id(),
+            trace_id=trace_id,
+            name=served.operation_name,
+            kind=WRITE,
+            service=served.service,
+            agency=principal.agency,
+            client_id=principal.client_id,
+            processing_activity="",  # per event: its type (UnitOfWork.commit)
+            legal_basis="",  # per event: its legal basis
+        )
+    return CommandContext(actor=principal.actor, correlation_id=trace_id, access=access)
 
 
 def parse_if_match(value: str | None) -> int | None:

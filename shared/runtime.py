@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import func, select, text
 
+from shared.access import access_log_router
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import EventConsumer, Handler
@@ -270,7 +271,7 @@ def create_service_app(
     if definition.publishes:  # the services that take commands; the read side takes none
         install_idempotency(app)  # before the edge, so that it runs inside it
     app.add_middleware(BodyLimitMiddleware)  # outside the idempotency store's body read, inside the edge
-    install_edge_middleware(app)
+    install_edge_middleware(app, service=definition.name)
     install_http_metrics(app, definition.name)
 
     async def readiness() -> dict[str, Any]:
@@ -286,4 +287,5 @@ def create_service_app(
 
     for router in definition.routers:
         app.include_router(router)
+    app.include_router(access_log_router())  # every service keeps its own access log
     return app

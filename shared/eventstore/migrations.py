@@ -92,6 +92,54 @@ def drop_idempotency_table(op: Any) -> None:
     op.drop_table("idempotency_keys")
 
 
+def create_access_log_table(op: Any) -> None:
+    """The access log (shared/eventstore/access_log.py), append-only: the database itself refuses an
+    UPDATE, DELETE or TRUNCATE of it, so no code path and no mistaken script can rewrite what was read."""
+    op.create_table(
+        "access_log",
+        sa.Column("id", Position, primary_key=True, autoincrement=True),
+        sa.Column("operation_id", sa.String(36), nullable=False),
+        sa.Column("trace_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(300), nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("service", sa.String(50), nullable=False),
+        sa.Column("agency", sa.String(50), nullable=False),
+        sa.Column("client_id", sa.String(200), nullable=False),
+        sa.Column("processing_activity", sa.String(100), nullable=False),
+        sa.Column("legal_basis", sa.String(300), nullable=False),
+        sa.Column("data_subject_id", sa.String(100), nullable=False),
+        sa.Column("recorded_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_access_log_client_id", "access_log", ["client_id"])
+    op.create_index("ix_access_log_data_subject_id", "access_log", ["data_subject_id"])
+    op.create_index("ix_access_log_trace_id", "access_log", ["trace_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION access_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'the access log is append-only: % refused', TG_OP; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log "
+            "FOR EACH ROW EXECUTE FUNCTION access_log_is_append_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION access_log_is_append_only()"
+        )
+    else:  # SQLite has no TRUNCATE
+        for operation in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER access_log_no_{operation.lower()} BEFORE {operation} ON access_log "
+                "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END"
+            )
+
+
+def drop_access_log_table(op: Any) -> None:
+    op.drop_table("access_log")  # its indexes and triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION access_log_is_append_only()")
+
+
 def drop_event_store_tables(op: Any) -> None:
     for table in ("processed_events", "consumer_positions", "outbox", "events"):
         op.drop_table(table)

@@ -11,6 +11,9 @@
   that Kafka delivers twice (a relay restart republishes, a rebalance re-delivers) changes nothing.
 - `idempotency_keys`: per client and `Idempotency-Key`, a fingerprint of the command and, once answered,
   the response to replay; claimed in the same transaction as the command's events (shared/idempotency.py).
+- `access_log`: the access log (Logboek Dataverwerkingen): one row per operation on a client's behalf per
+  person (data subject) whose data it read or wrote; append-only, enforced by the database
+  (shared/eventstore/access_log.py).
 """
 
 from __future__ import annotations
@@ -122,4 +125,21 @@ idempotency_keys = Table(
     Column("headers", Json, nullable=True),
     Column("body", Text, nullable=True),
     Column("event_ids", Json, nullable=True),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("operation_id", String(36), nullable=False),  # shared by the rows of one operation
+    Column("trace_id", String(64), nullable=False, index=True),  # the request's correlation id
+    Column("name", String(300), nullable=False),  # "GET /v1/persons/{person_id}/timeline"
+    Column("kind", String(10), nullable=False),  # read | write
+    Column("service", String(50), nullable=False),
+    Column("agency", String(50), nullable=False),
+    Column("client_id", String(200), nullable=False, index=True),
+    Column("processing_activity", String(100), nullable=False),
+    Column("legal_basis", String(300), nullable=False),
+    Column("data_subject_id", String(100), nullable=False, index=True),  # pseudonymous person/household id
+    Column("recorded_at", UTCDateTime, nullable=False),
 )

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Event, EventRegistry
 from shared.envelope import Envelope
+from shared.eventstore.access_log import AccessOperation
 from shared.eventstore.schema import events as events_table
 from shared.eventstore.schema import outbox as outbox_table
 from shared.ids import new_id
@@ -50,6 +51,9 @@ class CommandContext:
     correlation_id: str
     causation_id: str | None = None
     traceparent: str | None = None
+    # Set for a command a client sent over HTTP: the unit of work then records the write in the access
+    # log, one row per subject of the events appended, in the command's own transaction.
+    access: AccessOperation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,9 @@ class EventStore:
         self._source = source
         self._topic = topic
         self.appended = 0  # events appended through this store; counted as metrics when the unit commits
+        # Writes for the access log: (operation, activity, subject, legal basis) per event appended for a
+        # client; the unit of work writes them at commit.
+        self.accessed: list[tuple[AccessOperation, str, str, str]] = []
 
     async def version(self, stream_id: str) -> int:
         """The stream's current version: 0 for a stream that does not exist yet."""
@@ -129,6 +136,10 @@ class EventStore:
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version, None) from error
         self.appended += len(envelopes)
+        if context.access is not None:
+            self.accessed.extend(
+                (context.access, event.type_name, event.subject, event.legal_basis) for event in new_events
+            )
         collected = appended_event_ids.get()
         if collected is not None:
             collected.extend(envelope.id for envelope in envelopes)

@@ -7,6 +7,8 @@ Events and their outbox rows are written through `uow.events` inside this one tr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -14,8 +16,10 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import EventRegistry
+from shared.eventstore.access_log import AccessOperation, access_rows
 from shared.eventstore.database import append_rows
 from shared.eventstore.idempotency import claim_in_transaction, idempotency_claim
+from shared.eventstore.schema import access_log
 from shared.eventstore.store import EventStore
 from shared.metrics import count_appended
 
@@ -87,6 +91,7 @@ class UnitOfWork:
         self._appends.clear()
 
     async def commit(self) -> None:
+        self._log_writes()
         await self.write_appended()
         claim = idempotency_claim.get()
         claiming = claim is not None and not claim.claimed and self.events.appended > 0
@@ -101,6 +106,25 @@ class UnitOfWork:
         self.events.appended = 0  # a unit may commit more than once; count each event once
         for callback in self._on_commit:  # e.g. wake the outbox relay
             callback()
+
+    def _log_writes(self) -> None:
+        """The access-log rows of the writes a client's command made: one per operation and subject,
+        named after the first event about that subject, under that event's legal basis."""
+        accessed, self.events.accessed = self.events.accessed, []
+        if not accessed:
+            return
+        at = datetime.now(UTC)
+        first: dict[tuple[str, str], tuple[AccessOperation, str, str]] = {}
+        for operation, activity, subject, legal_basis in accessed:
+            first.setdefault((operation.operation_id, subject), (operation, activity, legal_basis))
+        rows = [
+            row
+            for (_, subject), (operation, activity, legal_basis) in first.items()
+            for row in access_rows(
+                replace(operation, processing_activity=activity, legal_basis=legal_basis), [subject], at
+            )
+        ]
+        self.append_at_commit(access_log, rows)
 
 
 class UnitOfWorkFactory:

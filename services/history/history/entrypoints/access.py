@@ -15,7 +15,9 @@ from fastapi import Depends, Query
 
 from history.domain.disclosure import CONTROLLED, EXACT, Disclosure
 from history.service_layer.freshness import wait_until_applied
+from shared.access import AccessRecorder, reads_personal_data
 from shared.auth import AuthorisationError, Principal
+from shared.eventstore.access_log import ProcessingActivity
 from shared.http import Problem, authenticated
 from shared.runtime import Runtime, runtime_of
 
@@ -25,6 +27,22 @@ FRESHNESS_WAIT_S = 5.0
 MAX_AFTER_IDS = 200
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+# Why the read side serves personal data (the access log names one per read; docs/security.md).
+_REGISTRATION = "Vreemdelingenwet 2000 art. 107 (vreemdelingenadministratie)"
+RESIDENCE_HISTORY = ProcessingActivity("residence-history", _REGISTRATION)
+PERSON_TIMELINE = ProcessingActivity("person-timeline", _REGISTRATION)
+MOVES_MONITORING = ProcessingActivity(
+    "moves-monitoring", "Wet Centraal Orgaan opvang asielzoekers art. 3; Rva 2005"
+)
+CHILDREN_POLICY = ProcessingActivity(
+    "children-moves-policy", "Verdrag inzake de rechten van het kind art. 3; Rva 2005"
+)
+
+ResidenceHistoryRead = Annotated[AccessRecorder, Depends(reads_personal_data(RESIDENCE_HISTORY))]
+TimelineRead = Annotated[AccessRecorder, Depends(reads_personal_data(PERSON_TIMELINE))]
+MovesRead = Annotated[AccessRecorder, Depends(reads_personal_data(MOVES_MONITORING))]
+ChildrenPolicyRead = Annotated[AccessRecorder, Depends(reads_personal_data(CHILDREN_POLICY))]
 
 
 def disclosure_for(principal: Principal) -> Disclosure:

@@ -10,12 +10,21 @@ from pydantic import Field
 
 from history.domain.moves import Move, children_policy
 from history.domain.stays import Stay
-from history.entrypoints.access import PERSON_LEVEL, RuntimeDep, applied_first
+from history.entrypoints.access import (
+    PERSON_LEVEL,
+    ChildrenPolicyRead,
+    MovesRead,
+    ResidenceHistoryRead,
+    RuntimeDep,
+    TimelineRead,
+    applied_first,
+)
 from history.entrypoints.moments import DateMeans, MomentParser
 from history.service_layer.erasure import erased_since
 from history.service_layer.moves import all_moves
 from history.service_layer.residence import HistoryQuery, residence_history
 from history.service_layer.timeline import person_timeline
+from shared.access import AccessRecorder
 from shared.api import ApiModel
 from shared.auth import Principal
 from shared.domain import NotFound
@@ -107,11 +116,14 @@ def _history_query(
     return query
 
 
-async def _answer(runtime: Runtime, person_id: str, query: HistoryQuery) -> ResidenceHistoryOut:
+async def _answer(
+    runtime: Runtime, access: AccessRecorder, person_id: str, query: HistoryQuery
+) -> ResidenceHistoryOut:
     async with runtime.units_of_work() as uow:
         found = await residence_history(uow.session, person_id, query)
     if found is None:
         raise NotFound(f"no residence history for person {person_id}")
+    await access.read([person_id])
     return ResidenceHistoryOut(
         person_id=person_id,
         household_id=found.household_id,
@@ -131,12 +143,13 @@ async def get_residence_history(
     person_id: str,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    access: ResidenceHistoryRead,
     valid_at: Annotated[str | None, Query(alias="validAt", description=VALID_AT)] = None,
     known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
     valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
     valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
 ) -> ResidenceHistoryOut:
-    return await _answer(runtime, person_id, _history_query(valid_at, known_at, valid_from, valid_to))
+    return await _answer(runtime, access, person_id, _history_query(valid_at, known_at, valid_from, valid_to))
 
 
 @router.post(
@@ -160,9 +173,10 @@ async def search_residence_history(
     body: ResidenceHistorySearch,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    access: ResidenceHistoryRead,
 ) -> ResidenceHistoryOut:
     query = _history_query(body.valid_at, body.known_at, body.valid_from, body.valid_to)
-    return await _answer(runtime, body.person_id, query)
+    return await _answer(runtime, access, body.person_id, query)
 
 
 class TimelineEntryOut(ApiModel):
@@ -199,12 +213,14 @@ async def get_timeline(
     person_id: str,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    access: TimelineRead,
 ) -> TimelineOut:
     async with runtime.units_of_work() as uow:
         rows = await person_timeline(uow.session, person_id)
         erased_at = await erased_since(uow.session, person_id)
     if not rows:
         raise NotFound(f"no facts about person {person_id}")
+    await access.read([person_id])
     return TimelineOut(
         person_id=person_id,
         personal_data_erased_at=erased_at,
@@ -281,6 +297,7 @@ async def get_moves(
     request: Request,
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    access: MovesRead,
     valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
     valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
     known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
@@ -308,11 +325,13 @@ async def get_moves(
         and (involves_children is None or m.involves_children == involves_children)
     ]
     first = (page - 1) * page_size
+    shown = selected[first : first + page_size]
+    await access.read(m.person_id for m in shown)
     return MovesPage(
         count=len(selected),
         next=_page_url(request, page + 1) if first + page_size < len(selected) else None,
         previous=_page_url(request, page - 1) if page > 1 else None,
-        results=[MoveOut.of(m) for m in selected[first : first + page_size]],
+        results=[MoveOut.of(m) for m in shown],
     )
 
 
@@ -342,6 +361,7 @@ class ChildrenPolicyOut(ApiModel):
 async def get_children_policy(
     runtime: RuntimeDep,
     _: Annotated[Principal, Depends(RequireScope("history:read"))],
+    access: ChildrenPolicyRead,
     valid_from: Annotated[str | None, Query(alias="validFrom", description=VALID_FROM)] = None,
     valid_to: Annotated[str | None, Query(alias="validTo", description=VALID_TO)] = None,
     known_at: Annotated[str | None, Query(alias="knownAt", description=KNOWN_AT)] = None,
@@ -362,7 +382,7 @@ async def get_children_policy(
     def here(move: Move) -> bool:
         return _in_place(move, province, location_type)
 
-    return ChildrenPolicyOut(
+    answer = ChildrenPolicyOut(
         valid_from=query.valid_from,
         valid_to=query.valid_to,
         known_at=query.known_at,
@@ -380,3 +400,9 @@ async def get_children_policy(
         ],
         out_of_region_moves=[MoveOut.of(m) for m in policy.out_of_region if here(m)],
     )
+    await access.read(
+        [entry.person_id for entry in answer.children_moved_by_force_more_than_once]
+        + [m.person_id for m in answer.school_age_moves_outside_holidays]
+        + [m.person_id for m in answer.out_of_region_moves]
+    )
+    return answer

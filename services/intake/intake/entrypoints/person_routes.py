@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response
 from intake.domain.correction import CorrectRegistration, FieldValue
 from intake.domain.identification import IdentifyPerson
 from intake.entrypoints.privacy_routes import PrivacyDep
-from intake.entrypoints.routes import IfMatch, Reader, RuntimeDep, Writer
+from intake.entrypoints.routes import IfMatch, Reader, RegistrationRead, RuntimeDep, Writer
 from intake.entrypoints.schemas import (
     CorrectionIn,
     FindPersonIn,
@@ -36,10 +36,14 @@ def _loaded(loaded: handlers.LoadedPerson, response: Response) -> PersonOut:
 
 
 @router.get("/persons/{person_id}", summary="A person's current registered facts (never the V-number)")
-async def get_person(person_id: str, response: Response, runtime: RuntimeDep, _: Reader) -> PersonOut:
+async def get_person(
+    person_id: str, response: Response, runtime: RuntimeDep, _: Reader, access: RegistrationRead
+) -> PersonOut:
     async with runtime.units_of_work() as uow:
         loaded = await handlers.get_person(uow, person_id)
-    return _loaded(loaded, response)
+    person = _loaded(loaded, response)
+    await access.read([person_id])
+    return person
 
 
 @router.post(
@@ -51,10 +55,11 @@ async def get_person(person_id: str, response: Response, runtime: RuntimeDep, _:
     responses={404: {"description": "No person holds this V-number"}},
 )
 async def find_person(
-    body: FindPersonIn, runtime: RuntimeDep, privacy: PrivacyDep, principal: Reader
+    body: FindPersonIn, runtime: RuntimeDep, privacy: PrivacyDep, principal: Reader, access: RegistrationRead
 ) -> PersonRefOut:
     async with runtime.units_of_work() as uow:
         person_id, household_id = await handlers.find_person(uow, body.v_number, principal.actor, privacy)
+    await access.read([person_id])
     return PersonRefOut(person_id=person_id, household_id=household_id)
 
 

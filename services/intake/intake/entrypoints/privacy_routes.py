@@ -26,8 +26,10 @@ from intake.entrypoints.privacy_schemas import (
 from intake.entrypoints.routes import RuntimeDep
 from intake.service_layer import privacy as handlers
 from intake.service_layer.privacy import Erasure, Privacy
+from shared.access import AccessRecorder, reads_personal_data
 from shared.auth import OPERATOR_SCOPE, Principal
-from shared.contracts.intake import DataCategory
+from shared.contracts.intake import LEGAL_BASIS_ERASURE, LEGAL_BASIS_REGISTRATION, DataCategory
+from shared.eventstore.access_log import ProcessingActivity
 from shared.http import Problem, RequireScope, command_context
 from shared.runtime import Runtime
 from shared.settings import IntakeSettings
@@ -36,6 +38,14 @@ router = APIRouter(prefix="/v1", tags=["privacy"])
 IdentityReader = Annotated[Principal, Depends(RequireScope("intake:identity"))]
 Unsealer = Annotated[Principal, Depends(RequireScope("intake:unseal"))]
 Operator = Annotated[Principal, Depends(RequireScope(OPERATOR_SCOPE))]
+
+# The access log names the vault reads after the purpose the caller gives ("identity-vault:housing").
+IDENTITY_VAULT = ProcessingActivity("identity-vault", LEGAL_BASIS_REGISTRATION)
+SEALED_FIELD = ProcessingActivity("sealed-field", LEGAL_BASIS_REGISTRATION)
+ERASURE_REGISTER = ProcessingActivity("erasure-register", LEGAL_BASIS_ERASURE)
+IdentityRead = Annotated[AccessRecorder, Depends(reads_personal_data(IDENTITY_VAULT))]
+SealedFieldRead = Annotated[AccessRecorder, Depends(reads_personal_data(SEALED_FIELD))]
+ErasureRegisterRead = Annotated[AccessRecorder, Depends(reads_personal_data(ERASURE_REGISTER))]
 
 
 def privacy_from(runtime: Runtime) -> Privacy:
@@ -70,7 +80,12 @@ def _gone(error: handlers.PersonalDataGone) -> Problem:
     responses={410: {"description": "The personal data was erased"}},
 )
 async def open_identity(
-    person_id: str, body: IdentityReadIn, runtime: RuntimeDep, privacy: PrivacyDep, principal: IdentityReader
+    person_id: str,
+    body: IdentityReadIn,
+    runtime: RuntimeDep,
+    privacy: PrivacyDep,
+    principal: IdentityReader,
+    access: IdentityRead,
 ) -> IdentityOut:
     async with runtime.units_of_work() as uow:
         try:
@@ -79,6 +94,7 @@ async def open_identity(
             )
         except handlers.PersonalDataGone as gone:
             raise _gone(gone) from None
+    await access.read([person_id], purpose=body.purpose.value)
     return identity_out(person_id, identity)
 
 
@@ -90,7 +106,12 @@ async def open_identity(
     responses={410: {"description": "The personal data was erased"}},
 )
 async def open_sealed_field(
-    person_id: str, body: SealedFieldIn, runtime: RuntimeDep, privacy: PrivacyDep, principal: Unsealer
+    person_id: str,
+    body: SealedFieldIn,
+    runtime: RuntimeDep,
+    privacy: PrivacyDep,
+    principal: Unsealer,
+    access: SealedFieldRead,
 ) -> SealedFieldOut:
     async with runtime.units_of_work() as uow:
         try:
@@ -99,6 +120,7 @@ async def open_sealed_field(
             )
         except handlers.PersonalDataGone as gone:
             raise _gone(gone) from None
+    await access.read([person_id], purpose=body.purpose.value)
     return SealedFieldOut(person_id=person_id, field=body.field, value=value)
 
 
@@ -158,6 +180,7 @@ async def erase_personal_data(
 async def erasure_register(
     runtime: RuntimeDep,
     _: Operator,
+    access: ErasureRegisterRead,
     since: Annotated[datetime | None, Query(description="Only erasures at or after this moment")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> ErasureRegisterOut:
@@ -165,4 +188,5 @@ async def erasure_register(
         raise Problem(400, "`since` needs a time zone.", code="invalid-request")
     async with runtime.units_of_work() as uow:
         erasures = await handlers.erasure_register(uow, since, limit)
+    await access.read(e.person_id for e in erasures)
     return ErasureRegisterOut(erasures=[_erasure_out(e) for e in erasures])

@@ -15,7 +15,10 @@ from intake.domain.identification import PreRegister
 from intake.domain.registration import NewMember, RegisterHousehold
 from intake.entrypoints.schemas import HouseholdOut, PreRegistrationIn, RegisterHouseholdIn, household_out
 from intake.service_layer import handlers
+from shared.access import AccessRecorder, reads_personal_data
 from shared.auth import Principal
+from shared.contracts.intake import LEGAL_BASIS_REGISTRATION
+from shared.eventstore.access_log import ProcessingActivity
 from shared.http import RequireScope, command_context, parse_if_match
 from shared.ids import new_id
 from shared.runtime import Runtime, runtime_of
@@ -25,6 +28,9 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 Writer = Annotated[Principal, Depends(RequireScope("intake:write"))]
 Reader = Annotated[Principal, Depends(RequireScope("intake:read"))]
+# Why intake serves a person's registered facts (the access log names it with every read).
+REGISTRATION = ProcessingActivity("registration", LEGAL_BASIS_REGISTRATION)
+RegistrationRead = Annotated[AccessRecorder, Depends(reads_personal_data(REGISTRATION))]
 
 
 def _loaded(loaded: handlers.Loaded, response: Response) -> HouseholdOut:
@@ -88,11 +94,13 @@ async def register_household(
     summary="A registered household: its members' current facts and where intake stands",
 )
 async def get_household(
-    household_id: str, response: Response, runtime: RuntimeDep, _: Reader
+    household_id: str, response: Response, runtime: RuntimeDep, _: Reader, access: RegistrationRead
 ) -> HouseholdOut:
     async with runtime.units_of_work() as uow:
         loaded = await handlers.get_household(uow, household_id)
-    return _loaded(loaded, response)
+    household = _loaded(loaded, response)
+    await access.read([household.household_id, *(m.person_id for m in household.members)])
+    return household
 
 
 @router.post(

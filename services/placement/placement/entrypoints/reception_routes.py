@@ -28,8 +28,10 @@ from placement.entrypoints.schemas import (
 )
 from placement.service_layer import locations as location_service
 from placement.service_layer import reception as reception_service
+from shared.access import AccessRecorder, reads_personal_data
 from shared.auth import Principal
-from shared.contracts.placement import ReceptionEndReason
+from shared.contracts.placement import LEGAL_BASIS_RECEPTION, ReceptionEndReason
+from shared.eventstore.access_log import ProcessingActivity
 from shared.http import RequireScope, command_context, parse_if_match
 from shared.ids import new_id
 from shared.runtime import Runtime, runtime_of
@@ -38,6 +40,9 @@ router = APIRouter(prefix="/v1", tags=["reception"])
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Reader = Annotated[Principal, Depends(RequireScope("placement:read"))]
 Writer = Annotated[Principal, Depends(RequireScope("placement:write"))]
+# Why placement serves a household's reception (the access log names it with every read).
+RECEPTION = ProcessingActivity("reception", LEGAL_BASIS_RECEPTION)
+ReceptionRead = Annotated[AccessRecorder, Depends(reads_personal_data(RECEPTION))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the reception you read")]
 
 
@@ -79,9 +84,11 @@ async def _reception(runtime: Runtime, household_id: str, response: Response) ->
     "/households/{household_id}/reception", summary="Where a household stays, how it moved, what is open"
 )
 async def get_reception(
-    household_id: str, response: Response, runtime: RuntimeDep, _: Reader
+    household_id: str, response: Response, runtime: RuntimeDep, _: Reader, access: ReceptionRead
 ) -> ReceptionOut:
-    return await _reception(runtime, household_id, response)
+    reception = await _reception(runtime, household_id, response)
+    await access.read([reception.household_id, *(m.person_id for m in reception.members)])
+    return reception
 
 
 @router.post(

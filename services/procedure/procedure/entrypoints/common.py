@@ -11,13 +11,19 @@ from fastapi import Depends, Header, Response
 from procedure.domain.application import Application
 from procedure.entrypoints.schemas import ApplicationOut, application_out
 from procedure.service_layer import handlers
+from shared.access import AccessRecorder, reads_personal_data
 from shared.auth import Principal
 from shared.contracts.base import Event
+from shared.contracts.procedure import LEGAL_BASIS_PROCEDURE
+from shared.eventstore.access_log import ProcessingActivity
 from shared.http import RequireScope, command_context, parse_if_match
 from shared.runtime import Runtime, runtime_of
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Reader = Annotated[Principal, Depends(RequireScope("procedure:read"))]
+# Why the procedure serves an application (the access log names it with every read).
+PROCEDURE = ProcessingActivity("asylum-procedure", LEGAL_BASIS_PROCEDURE)
+ProcedureRead = Annotated[AccessRecorder, Depends(reads_personal_data(PROCEDURE))]
 Writer = Annotated[Principal, Depends(RequireScope("procedure:write"))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you read")]
 

@@ -17,6 +17,7 @@ from procedure.domain.commands import (
 from procedure.entrypoints.common import (
     COMMAND_RESPONSES,
     IfMatch,
+    ProcedureRead,
     Reader,
     RuntimeDep,
     Writer,
@@ -42,16 +43,20 @@ commands = APIRouter(prefix="/v1", tags=["applications"], responses=COMMAND_RESP
 
 @router.get("/applications/{application_id}", summary="An asylum application and where it stands")
 async def get_application(
-    application_id: str, response: Response, runtime: RuntimeDep, _: Reader
+    application_id: str, response: Response, runtime: RuntimeDep, _: Reader, access: ProcedureRead
 ) -> ApplicationOut:
-    return await read(runtime, application_id, response)
+    found = await read(runtime, application_id, response)
+    await access.read([found.household_id, *found.person_ids])
+    return found
 
 
 @router.get("/households/{household_id}/application", summary="The application of a registered household")
 async def get_household_application(
-    household_id: str, response: Response, runtime: RuntimeDep, _: Reader
+    household_id: str, response: Response, runtime: RuntimeDep, _: Reader, access: ProcedureRead
 ) -> ApplicationOut:
-    return await read(runtime, application.application_id_for(household_id), response)
+    found = await read(runtime, application.application_id_for(household_id), response)
+    await access.read([found.household_id, *found.person_ids])
+    return found
 
 
 @commands.post(

@@ -34,5 +34,9 @@ async def stack(
 @pytest.fixture
 async def chain(stack: ServiceStack, token_for: MintToken) -> AsyncIterator[Chain]:
     client = Chain(stack, token_for)
-    yield client
-    await client.close()
+    try:
+        yield client
+        # every end-to-end test doubles as an access-log check of the reads it made
+        await client.verify_access_log()
+    finally:
+        await client.close()

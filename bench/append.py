@@ -289,6 +289,10 @@ def load_average() -> str:
 
 def main(events: int, runs: int) -> int:
     subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
+    # All three talk plain TCP to the loopback server, as our engine does by default
+    # (shared/eventstore/database.py): asyncpg and libpq (the library's psycopg) both read PGSSLMODE.
+    # Runs before 2026-11-30 05:40 UTC had all three on TLS (their default, sslmode=prefer).
+    os.environ.setdefault("PGSSLMODE", "disable")
     started, before = time.monotonic(), load_average()
     rates = measure(events, runs)
     load = f"{before}, then {load_average()}"

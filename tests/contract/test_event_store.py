@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.eventstore import ConcurrencyConflict, EventStore, RecordedEvent, UnitOfWorkFactory
+from shared.eventstore import ConcurrencyConflict, RecordedEvent, UnitOfWorkFactory
 from shared.eventstore.schema import events, outbox, processed_events
 from shared.ids import new_id
 from tests.fixtures import NewDatabase
@@ -140,18 +140,21 @@ async def test_a_stale_expected_version_is_refused_and_writes_nothing(store: Sto
     assert await outbox_rows(store.engine) == outbox_before
 
 
-def hold_after_version_check(
-    store: EventStore, mine: asyncio.Event, everyone: Iterable[asyncio.Event]
-) -> None:
-    checking = store.version
-
-    async def version_then_wait(stream_id: str) -> int:
-        version = await checking(stream_id)
-        mine.set()
-        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in everyone)), 10)
-        return version
-
-    store.version = version_then_wait  # type: ignore[method-assign]
+async def until_a_writer_waits_for_a_lock(engine: AsyncEngine) -> None:
+    """PostgreSQL: wait until some session of this database is blocked on a lock — here, the second
+    writer's insert waiting on the unique-key entries that the first writer's uncommitted insert holds."""
+    async with engine.connect() as connection:
+        for _ in range(1000):
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the second writer never waited for the first")
 
 
 async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits(store: Store) -> None:
@@ -160,7 +163,6 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
     await append(store, stream, expected=0)
     outbox_before = await outbox_rows(store.engine)
     started = {name: asyncio.Event() for name in ("a", "b")}
-    checked = {name: asyncio.Event() for name in ("a", "b")}
     proposals = {name: [places_taken(stream, 5), places_taken(stream, 6)] for name in ("a", "b")}
 
     async def command(name: str) -> list[RecordedEvent]:
@@ -170,15 +172,14 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
                 # SQLite: reading the stream opens the transaction (BEGIN IMMEDIATE), so the second
                 # writer waits here until the first has committed.
                 await uow.events.version(stream)
-            else:
-                # PostgreSQL: hold each writer just after the version check inside `append` until both
-                # have passed it, so that the unique (stream, version) key has to decide.
-                hold_after_version_check(uow.events, checked[name], checked.values())
+            # PostgreSQL: both writers run the append (version check and insert in one statement) before
+            # either commits, so both see version 1; the second one's insert then waits for the first.
             recorded = await uow.events.append(stream, 1, proposals[name], command_context())
-            # Neither commits before both are inside a unit of work; the pause widens the window in
-            # which the other one arrives (it is not what the test asserts on).
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 10)
-            await asyncio.sleep(0.05)
+            if not store.serialises_writers:
+                # The first to get here commits only once the other is blocked behind its rows, so the
+                # unique (stream, version) key has to decide.
+                await until_a_writer_waits_for_a_lock(store.engine)
             await uow.commit()
             return recorded
 

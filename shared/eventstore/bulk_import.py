@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts import EventRegistry
 from shared.contracts.registry import UndecodablePayload, UnknownEventType, UnsupportedSchemaVersion
-from shared.envelope import SPEC_VERSION
+from shared.envelope import CONTENT_TYPE, SPEC_VERSION, Envelope
 from shared.eventstore.schema import events as events_table
 from shared.eventstore.schema import outbox as outbox_table
 
@@ -150,6 +150,37 @@ async def import_events(
     return ImportSummary(written, checker.streams, time.perf_counter() - started, publish)
 
 
+def json_line(envelope: Envelope) -> str:
+    """One event in the import's line format (without the newline): what an export would write."""
+    return json.dumps(
+        {
+            "specversion": SPEC_VERSION,
+            "id": envelope.id,
+            "source": envelope.source,
+            "type": envelope.type,
+            "subject": envelope.subject,
+            "time": _rfc3339(envelope.time),
+            "occurredat": _rfc3339(envelope.occurredat),
+            "schemaversion": envelope.schemaversion,
+            "actor": envelope.actor,
+            "correlationid": envelope.correlationid,
+            "causationid": envelope.causationid,
+            "streamid": envelope.streamid,
+            "streamversion": envelope.streamversion,
+            "legalbasis": envelope.legalbasis,
+            "traceparent": envelope.traceparent,
+            "datacontenttype": CONTENT_TYPE,
+            "data": envelope.data,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _parsed_lines(path: Path, registry: EventRegistry, source: str) -> Iterator[_Line]:
     with path.open(encoding="utf-8") as lines:
         for number, text in enumerate(lines, start=1):
@@ -196,6 +227,8 @@ def _parse(number: int, text: str, registry: EventRegistry, source: str) -> _Lin
             raise ImportRefused(number, f"{attribute} must be a whole number from 1 to {_LARGEST_INTEGER}")
     if envelope["source"] != source:
         raise ImportRefused(number, f"source is {envelope['source']!r}, this store's is {source!r}")
+    if envelope.get("datacontenttype", CONTENT_TYPE) != CONTENT_TYPE:
+        raise ImportRefused(number, f"datacontenttype must be {CONTENT_TYPE!r}")
     data = envelope.get("data")
     if not isinstance(data, dict):
         raise ImportRefused(number, "data must be a JSON object (the event's payload)")

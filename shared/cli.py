@@ -132,6 +132,9 @@ def cmd_checksum(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    import asyncpg
+    from sqlalchemy.exc import IntegrityError
+
     from shared.eventstore.bulk_import import ImportRefused, import_events
     from shared.eventstore.database import create_engine
     from shared.kafka import events_topic
@@ -177,6 +180,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         asyncio.run(run())
     except ImportRefused as refused:
         print(f"asielketen import: {args.file}: {refused}; nothing was imported", file=sys.stderr)
+        return 1
+    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
+        # Checked lines that still collide: the service wrote to one of the file's streams meanwhile.
+        print(
+            f"asielketen import: a concurrent write to the store ({error}); nothing was imported",
+            file=sys.stderr,
+        )
         return 1
     except OSError as error:
         print(f"asielketen import: {error}", file=sys.stderr)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -289,3 +290,43 @@ async def test_rows_appended_at_commit_land_with_the_commit_as_an_insert_would(s
         with pytest.raises(IntegrityError):
             await uow.commit()
     assert len(await stored()) == 3
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_closed_is_replaced_at_checkout_without_a_failed_command(
+    new_postgres_database: NewDatabase,
+) -> None:
+    # given a pool of one connection that has served an append
+    async with postgres_store(new_postgres_database, "reconnect", pool_size=1) as engine:
+        units = units_of_work(engine, TOPIC)
+        stream = new_id()
+        async with units() as uow:
+            await uow.events.append(stream, 0, [places_taken(stream)], command_context())
+            await uow.commit()
+
+        # when the server ends that connection while it is idle in the pool (a restart, an idle timeout,
+        # pg_terminate_backend), and the client has read the server's goodbye
+        admin = await asyncpg.connect(asyncpg_dsn(engine))
+        try:
+            ended = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert ended == 1
+        await asyncio.sleep(0.5)
+
+        # then the next command gets a fresh connection instead of failing on the dead one (there is no
+        # pre-ping round trip any more: the pool refuses a connection asyncpg knows is closed)
+        async with units() as uow:
+            await uow.events.append(stream, 1, [places_taken(stream)], command_context())
+            await uow.commit()
+        assert [e.envelope.streamversion for e in await read_stream(Store("pg", engine, units), stream)] == [
+            1,
+            2,
+        ]
+
+
+def asyncpg_dsn(engine: AsyncEngine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

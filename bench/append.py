@@ -5,7 +5,8 @@
 On the machine's PostgreSQL (deploy/postgres), each configuration appends `--events` events, one event per
 transaction, into a database of its own made for that run, and is timed from the first append to the last
 commit:
-- *ours*: `EventStore.append` through a `UnitOfWork` (version check, the event row, its outbox row, commit),
+- *ours*: `EventStore.append` through a `UnitOfWork` (on PostgreSQL one statement for the version check,
+  the event row and its outbox row; then the commit),
   each writer appending to a stream of its own, as a command handler does;
 - *raw asyncpg*: one single-row `INSERT` of the same row into the same migrated `events` table per
   transaction, nothing else (the limit: what one round trip and one commit cost);
@@ -243,10 +244,12 @@ def section(
         f"`.venv/bin/python -m bench.append --events {events} --runs {runs}` (`make bench-append`): each",
         "configuration appends that many events, one event per transaction, into a fresh PostgreSQL",
         "database; the figure is the median of the rounds (the configurations take turns within a round).",
-        "*ours*: `EventStore.append` through a `UnitOfWork` (version check, event row, outbox row, commit).",
+        "*ours*: `EventStore.append` through a `UnitOfWork` (BEGIN; version check, event row and outbox row",
+        "in one statement; COMMIT).",
         "*raw asyncpg*: one single-row `INSERT` into the same `events` table per transaction (the limit).",
         "*eventsourcing*: the PyPI library (psycopg 3), one new aggregate event per `save()` (the anchor);",
-        "its writers are threads.",
+        "its writers are threads. All three talk plain TCP to the loopback server (`PGSSLMODE=disable`, as",
+        "our engine does for a loopback host); runs before 2026-11-30 06:00 UTC had all three on TLS.",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
         f"in {minutes:.0f} min. **Load average {load}** (1, 5, 15 min) at the start and the end: where",

@@ -188,6 +188,18 @@ def newer_schema_version(lines: list[str]) -> None:
     lines[2] = json.dumps(envelope)
 
 
+def no_stream(lines: list[str]) -> None:
+    envelope = json.loads(lines[2])
+    del envelope["streamid"]
+    lines[2] = json.dumps(envelope)
+
+
+def subject_too_long_for_its_column(lines: list[str]) -> None:
+    envelope = json.loads(lines[2])
+    envelope["subject"] = "x" * 101
+    lines[2] = json.dumps(envelope)
+
+
 @pytest.mark.parametrize(
     ("spoil", "reason"),
     [
@@ -197,6 +209,8 @@ def newer_schema_version(lines: list[str]) -> None:
         (malformed_json, "not JSON"),
         (payload_that_does_not_decode, "payload does not decode"),
         (newer_schema_version, "unsupported schema version"),
+        (no_stream, "streamid must be a non-empty string"),
+        (subject_too_long_for_its_column, "subject is longer than 100 characters"),
     ],
 )
 async def test_a_bad_line_is_refused_with_its_number_and_nothing_of_the_file_lands(

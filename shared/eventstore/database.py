@@ -121,6 +121,11 @@ async def append_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         records.append(values)
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN only before its first statement; COPY goes around the
+        # adapter, so in a unit of work that has run no statement yet it would commit on its own, apart
+        # from the rest. One statement through the adapter opens the transaction first.
+        await connection.exec_driver_sql("SELECT 1")
     try:
         await driver.copy_records_to_table(table.name, records=records, columns=names)
     except asyncpg.IntegrityConstraintViolationError as error:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.eventstore import ConcurrencyConflict, RecordedEvent, UnitOfWorkFactory
-from shared.eventstore.schema import events, outbox, processed_events
+from shared.eventstore.schema import consumer_positions, events, outbox, processed_events
 from shared.ids import new_id
 from tests.fixtures import NewDatabase
 from tests.helpers import (
@@ -330,3 +330,28 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout_without_a_
 
 def asyncpg_dsn(engine: AsyncEngine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def test_rows_appended_at_commit_to_two_tables_land_together_or_not_at_all(store: Store) -> None:
+    # given a unit of work that does nothing but append rows at commit: processed ids, then consumer
+    # positions, the second of which collides with a stored position (its primary key)
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    taken = {"consumer": "pair-test", "topic": "t", "partition": 0, "next_offset": 1, "updated_at": moment}
+    async with store.units_of_work() as uow:
+        uow.append_at_commit(consumer_positions, [taken])
+        await uow.commit()
+    processed = {"consumer": "pair-test", "event_id": new_id(), "outcome": "applied", "processed_at": moment}
+
+    # when it commits, the second table's rows fail
+    with pytest.raises(IntegrityError):
+        async with store.units_of_work() as uow:
+            uow.append_at_commit(processed_events, [processed])
+            uow.append_at_commit(consumer_positions, [{**taken, "next_offset": 2}])
+            await uow.commit()
+
+    # then the first table's rows are not there either: both were in the one transaction
+    async with store.engine.connect() as connection:
+        found = await connection.scalar(
+            select(func.count()).where(processed_events.c.event_id == processed["event_id"])
+        )
+    assert found == 0

@@ -213,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=cmd_migrate)
 
     rebuild = sub.add_parser("rebuild", help="rebuild the read side from offset 0 into a fresh database")
-    rebuild.add_argument("models", nargs="*", metavar="MODEL", help="residence, locations, persons, timeline")
+    rebuild.add_argument(
+        "models", nargs="*", metavar="MODEL", help="residence, locations, persons, timeline, housing"
+    )
     rebuild.add_argument("--into", required=True, help="SQLAlchemy URL of a new, empty database")
     rebuild.set_defaults(func=cmd_rebuild)
 

@@ -18,6 +18,7 @@ id, 200): "allowed" is judged by a real answer below 500, never by a crash.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from history.entrypoints.access import FRESHNESS_WAIT_S
 from history.entrypoints.app import all_handlers
 from shared.auth import AGENCY_SCOPES
 from shared.consumer import ConsumedEvent
@@ -471,6 +473,21 @@ async def test_a_municipality_token_without_its_municipality_is_refused(
         assert response.status_code == 403, response.text
         assert response.headers["content-type"] == PROBLEM_JSON
         assert response.json()["code"] == "municipality-claim-missing"
+
+
+async def test_the_housing_view_waits_for_the_callers_own_write_but_never_for_a_refused_caller(
+    chain: Chain, token_for: MintToken
+) -> None:
+    never_applied = new_id()
+    path = f"/v1/housing/households?after={never_applied}"
+    # when a token without its municipality names an event in `after`, then it is refused at once
+    started = time.monotonic()
+    refused = await get(chain, path, token_for(GEMEENTE))
+    assert refused.status_code == 403 and time.monotonic() - started < FRESHNESS_WAIT_S
+    # when Amsterdam names an event the read side has not applied, then it waits, and says so
+    behind = await get(chain, path, token_for(GEMEENTE, municipality=AMSTERDAM))
+    assert behind.status_code == 503, behind.text
+    assert behind.json()["code"] == "read-model-behind"
 
 
 async def test_the_auditor_reads_every_municipalitys_households(chain: Chain, token_for: MintToken) -> None:

@@ -29,6 +29,7 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.ids import new_id
+from tests.fixtures import NewDatabase
 from tests.helpers import build_event, envelope_for
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "history" / "adapters" / "migrations"
@@ -136,8 +137,7 @@ def test_only_the_three_facts_feed_the_view() -> None:
         fact_of(build_event(HearingHeld), event_id=new_id(), recorded_at=PERMIT_ON)
 
 
-async def _stored(tmp_path: Path, name: str, arrivals: list[ConsumedEvent]) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+async def _stored(url: str, arrivals: list[ConsumedEvent]) -> str:
     await upgrade_to_head_async(url, MIGRATIONS)
     engine = create_engine(url)
     units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:test", topic="none")
@@ -153,15 +153,15 @@ async def _stored(tmp_path: Path, name: str, arrivals: list[ConsumedEvent]) -> s
 
 
 async def test_the_housing_model_checksums_the_same_whatever_order_its_facts_arrived_in(
-    tmp_path: Path,
+    new_postgres_database: NewDatabase,
 ) -> None:
-    # given the same facts (same event ids) applied in two orders to two databases, as the live read side
-    # and a rebuild would
+    # given the same facts (same event ids) applied in two orders to two migrated PostgreSQL databases, as
+    # the live read side and a rebuild would
     household_id = new_id()
     events: list[Event] = [registered(household_id, 2), linked(household_id, "0363"), permit(household_id)]
     arrivals = [ConsumedEvent(envelope_for(e), e, "test", 0, 0) for e in events]
-    live = await _stored(tmp_path, "live", arrivals)
-    rebuilt = await _stored(tmp_path, "rebuilt", list(reversed(arrivals)))
+    live = await _stored(await new_postgres_database("housing_live"), arrivals)
+    rebuilt = await _stored(await new_postgres_database("housing_rebuilt"), list(reversed(arrivals)))
     # when both are checksummed as `asielketen checksum --model housing` does
     live_sums, rebuilt_sums = await checksums(live, ["housing"]), await checksums(rebuilt, ["housing"])
     # then they agree, over the three facts

@@ -37,7 +37,8 @@ class HousingReader:
 
 def housing_reader(principal: Annotated[Principal, Depends(authenticated)]) -> HousingReader:
     if HOUSING in principal.scopes:
-        if not principal.municipality:
+        # the claim is the issuer's; anything but a non-empty code names no municipality
+        if not isinstance(principal.municipality, str) or not principal.municipality:
             raise Problem(
                 403,
                 "Not allowed for this client.",

@@ -62,7 +62,8 @@ from tests.unit.test_every_route_refuses_bad_tokens import PUBLIC, concrete
 
 PROBLEM_JSON = "application/problem+json"
 SECURITY_DOC = REPO / "docs" / "security.md"
-AMSTERDAM, ROTTERDAM, GRONINGEN = "0363", "0599", "0014"
+# as the chain names a municipality in its facts (placement's locations and links): by its name
+AMSTERDAM, ROTTERDAM, GRONINGEN = "Amsterdam", "Rotterdam", "Groningen"
 
 AVIM, IND, COA, DTV, GEMEENTE, AUDIT, OPERATOR, REGIETAFEL = (
     "AVIM",

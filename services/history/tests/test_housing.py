@@ -73,12 +73,12 @@ def facts(*events: Event) -> list[HousingFact]:
 
 
 def test_a_linked_household_shows_its_size_its_municipality_and_its_permit_whatever_the_order() -> None:
-    # given a household of three, its permit and its link to Amsterdam (0363)
+    # given a household of three, its permit and its link to Amsterdam
     household_id = new_id()
-    all_facts = facts(registered(household_id, 3), permit(household_id), linked(household_id, "0363"))
+    all_facts = facts(registered(household_id, 3), permit(household_id), linked(household_id, "Amsterdam"))
     expected = HousingHousehold(
         household_id=household_id,
-        municipality="0363",
+        municipality="Amsterdam",
         linked_on=LINKED_ON,
         household_size=3,
         permit_status=PermitStatus.GRANTED,
@@ -97,7 +97,7 @@ def test_a_household_is_not_in_the_view_before_it_is_linked() -> None:
 def test_what_has_not_reached_the_read_side_yet_is_said_not_guessed() -> None:
     # given only the link (registration and permit still on their way)
     household_id = new_id()
-    view = housing_household(facts(linked(household_id, "0363")))
+    view = housing_household(facts(linked(household_id, "Amsterdam")))
     # then the size is unknown and the permit not recorded, rather than made up
     assert view is not None
     assert view.household_size is None
@@ -110,25 +110,25 @@ def test_the_latest_link_holds_and_the_first_permit_dates_it() -> None:
     second_permit = datetime(2026, 8, 1, tzinfo=UTC)
     view = housing_household(
         facts(
-            linked(household_id, "0599", on=later),
-            linked(household_id, "0363"),
+            linked(household_id, "Rotterdam", on=later),
+            linked(household_id, "Amsterdam"),
             permit(household_id, on=second_permit),
             permit(household_id),
         )
     )
     assert view is not None
-    assert (view.municipality, view.linked_on, view.permit_granted_on) == ("0599", later, PERMIT_ON)
+    assert (view.municipality, view.linked_on, view.permit_granted_on) == ("Rotterdam", later, PERMIT_ON)
 
 
 def test_a_municipality_gets_only_its_own_households_and_the_auditor_all() -> None:
     amsterdam, rotterdam = new_id(), new_id()
     views = [
-        housing_household(facts(linked(amsterdam, "0363"))),
-        housing_household(facts(linked(rotterdam, "0599", on=PERMIT_ON))),
+        housing_household(facts(linked(amsterdam, "Amsterdam"))),
+        housing_household(facts(linked(rotterdam, "Rotterdam", on=PERMIT_ON))),
     ]
     households = [v for v in views if v is not None]
-    assert [h.household_id for h in linked_to("0363", households)] == [amsterdam]
-    assert linked_to("0014", households) == []
+    assert [h.household_id for h in linked_to("Amsterdam", households)] == [amsterdam]
+    assert linked_to("Groningen", households) == []
     assert [h.household_id for h in linked_to(None, households)] == [rotterdam, amsterdam]  # by link date
 
 
@@ -158,7 +158,11 @@ async def test_the_housing_model_checksums_the_same_whatever_order_its_facts_arr
     # given the same facts (same event ids) applied in two orders to two migrated PostgreSQL databases, as
     # the live read side and a rebuild would
     household_id = new_id()
-    events: list[Event] = [registered(household_id, 2), linked(household_id, "0363"), permit(household_id)]
+    events: list[Event] = [
+        registered(household_id, 2),
+        linked(household_id, "Amsterdam"),
+        permit(household_id),
+    ]
     arrivals = [ConsumedEvent(envelope_for(e), e, "test", 0, 0) for e in events]
     live = await _stored(await new_postgres_database("housing_live"), arrivals)
     rebuilt = await _stored(await new_postgres_database("housing_rebuilt"), list(reversed(arrivals)))

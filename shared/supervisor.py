@@ -149,7 +149,7 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
         print(f"\nKafka: {bootstrap}    logs: {data_dir / 'logs'}    data: {data_dir}", flush=True)
         print(
             "\nA development token (agency COA, valid 8 hours); other agencies: "
-            "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<code>",
+            "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<municipality>",
             flush=True,
         )
         print(f"\n{token}\n", flush=True)

@@ -43,6 +43,10 @@ ResidenceHistoryRead = Annotated[AccessRecorder, Depends(reads_personal_data(RES
 TimelineRead = Annotated[AccessRecorder, Depends(reads_personal_data(PERSON_TIMELINE))]
 MovesRead = Annotated[AccessRecorder, Depends(reads_personal_data(MOVES_MONITORING))]
 ChildrenPolicyRead = Annotated[AccessRecorder, Depends(reads_personal_data(CHILDREN_POLICY))]
+HOUSING = ProcessingActivity(
+    "housing-status-holders", "Huisvestingswet 2014 art. 28 (taakstelling vergunninghouders)"
+)
+HousingRead = Annotated[AccessRecorder, Depends(reads_personal_data(HOUSING))]
 
 
 def disclosure_for(principal: Principal) -> Disclosure:

@@ -18,8 +18,8 @@ their order; the residence history at every past moment, as known now and as kno
 command, is the model's; a refused command changed nothing. At the end of each run, the residence
 history as known at every earlier moment is checked against what the model knew then.
 
-No database, no broker: a CI-sized run takes seconds. The examples are derandomised (the same every
-run); set ASIELKETEN_EXPLORE=<examples> to search afresh with that many."""
+No database, no broker: a CI-sized run (100 examples of up to 30 steps) takes about 15 s of CPU. The
+examples are derandomised (the same every run); set ASIELKETEN_EXPLORE=<examples> to search afresh."""
 
 from __future__ import annotations
 
@@ -102,8 +102,12 @@ RULES_LEFT_TO_THE_DOMAIN = {
     "assessment-already-used",
     "second-forced-move-of-child",
 }
-# How late a command is registered: mostly on the moment, sometimes hours or days after it happened.
-LATENESS = st.one_of(st.just(0), st.integers(1, 120)).map(lambda hours: timedelta(hours=hours))
+# How late a command is registered: mostly (3 in 4) on the moment, else hours or days after it happened.
+LATENESS = (
+    st.integers(0, 3)
+    .flatmap(lambda on_time: st.just(0) if on_time else st.integers(1, 120))
+    .map(lambda hours: timedelta(hours=hours))
+)
 
 
 # --- the plain model ---------------------------------------------------------------------------------
@@ -131,6 +135,11 @@ class PlainHousehold:
     @property
     def where(self) -> str | None:
         return self.timeline[-1].location_id
+
+    @property
+    def moves(self) -> list[int]:
+        """The entries that are moves (not the placement, not the end), by index."""
+        return [i for i, entry in enumerate(self.timeline) if i > 0 and entry.location_id is not None]
 
     def at(self, moment: datetime) -> str | None:
         """Where the household was at `moment`: the last entry begun by then, in command order."""
@@ -204,8 +213,10 @@ class Chain:
             self.locations[location_id] = folded
         else:
             household_id = stream.removeprefix("reception-")
-            self.reception_streams.setdefault(household_id, []).append((event_id, event))
-            state = reception.evolve(self.receptions.get(household_id), event)
+            history = self.reception_streams.setdefault(household_id, [])
+            history.append((event_id, event))
+            # as the service layer loads it: the fold, with the ids a correction names
+            state = reception.fold_stream(history)
             assert state is not None
             self.receptions[household_id] = state
 
@@ -243,12 +254,15 @@ class Chain:
         self.placement_facts.setdefault(fact.person_id, []).append(fact)
 
     def snapshot(self) -> tuple[object, ...]:
-        """Everything a command could change: the folded states (deep, so a decision that mutated one in
-        place shows) and how far every stream and the read side got."""
+        """Everything a command could change: the folded states (with the contents of their dictionaries,
+        so a decision that changed one in place shows) and how far every stream and the read side got."""
         return (
             self.sequence,
-            copy.deepcopy(self.locations),
-            copy.deepcopy(self.receptions),
+            dict(self.locations),  # frozen, and holding nothing mutable
+            {
+                household_id: (state, tuple(state.assessments.items()), tuple(state.proposals.items()))
+                for household_id, state in self.receptions.items()
+            },
             {stream: len(events) for stream, events in self.location_streams.items()},
             {stream: len(events) for stream, events in self.reception_streams.items()},
             {person: len(facts) for person, facts in self.placement_facts.items()},
@@ -365,10 +379,13 @@ class PlacementAndResidence(RuleBasedStateMachine):
         if accepted:
             plain.closing = True
 
-    @precondition(lambda self: self.model.locations)
+    @precondition(lambda self: any(plain.closing for plain in self.model.locations.values()))
     @rule(which=st.integers(0, 50))
     def close_a_location(self, which: int) -> None:
-        location_id = self._location_id(which)
+        # the closures announced (closing one that was not announced is allowed, but would mostly close
+        # empty locations before anyone could be placed there)
+        closing = sorted(i for i, plain in self.model.locations.items() if plain.closing)
+        location_id = closing[which % len(closing)]
         now, state = self.now, self.chain.locations[location_id]
         accepted = self._attempt(
             "close a location", lambda: [(location.stream_id(location_id), location.close(state, now))]
@@ -381,7 +398,12 @@ class PlacementAndResidence(RuleBasedStateMachine):
     @precondition(lambda self: self.model.locations)
     @rule(which=st.integers(0, 50), adults=st.integers(1, 2), children=st.integers(0, 2), late=LATENESS)
     def place_a_registered_household(self, which: int, adults: int, children: int, late: timedelta) -> None:
-        location_id = self._location_id(which)
+        # at a registration azc or a waiting location, as the service layer chooses (open or not, with
+        # room or not: those the domain must refuse)
+        first_places = sorted(
+            i for i, plain in self.model.locations.items() if plain.location_type in reception.PROCESS_ORIGINS
+        )
+        location_id = first_places[which % len(first_places)]
         household_id = f"H{len(self.model.households) + 1}"
         first = self.people + 1
         members = tuple(
@@ -447,6 +469,41 @@ class PlacementAndResidence(RuleBasedStateMachine):
         assert (accepted is None) == (household.where is None or not household.has_children), self.refused
         if accepted:
             household.assessments[assessment_id] = justification is not None
+
+    @precondition(lambda self: any(h.where for h in self.model.households.values()))
+    @rule(
+        which=st.integers(0, 50),
+        to=st.integers(0, 50),
+        justification=st.none() | st.sampled_from(Justification),
+        late=LATENESS,
+    )
+    def move_a_household_as_the_chain_does(
+        self, which: int, to: int, justification: Justification | None, late: timedelta
+    ) -> None:
+        """Most random moves break a rule of the reception forms; this one moves by force for the reason
+        the route needs, and for a family first records the child-interest assessment the move rests on
+        (as placement does for a move the chain decided), so that households, families too, do move."""
+        staying = sorted(h for h, plain in self.model.households.items() if plain.where)
+        household_id = staying[which % len(staying)]
+        household = self.model.households[household_id]
+        assert household.where is not None
+        origin = self.model.locations[household.where].location_type
+        elsewhere = sorted(i for i in self.model.locations if i != household.where)
+        target_id = elsewhere[to % len(elsewhere)]
+        goal = self.model.locations[target_id].location_type
+        if goal in reception.PROCESS_TARGETS and origin in reception.PROCESS_ORIGINS:
+            reason = MoveReason.PROCESS
+        elif goal in reception.RETURN_TARGETS:
+            reason = MoveReason.RETURN
+        else:
+            reason = {LocationType.HTL: MoveReason.MEASURE, LocationType.IBO: MoveReason.CARE}.get(
+                goal, MoveReason.CAPACITY
+            )
+        everyone = sorted(self.model.households)
+        if household.has_children:
+            self.assess_the_interest_of_the_children(everyone.index(household_id), justification)
+        to = sorted(self.model.locations).index(target_id)
+        self.move_a_household(everyone.index(household_id), to, reason, True, "latest", late)
 
     @precondition(lambda self: self.model.households and self.model.locations)
     @rule(
@@ -517,11 +574,12 @@ class PlacementAndResidence(RuleBasedStateMachine):
             assert household.forced_child_moves == 0 or household.assessments[assessment_id]
             household.used.add(assessment_id)
             household.forced_child_moves += 1
+            statistic(f"forced move number {household.forced_child_moves} of a family")
         ids = {person: event_id for person, event_id in zip(household.members, accepted, strict=False)}
         household.timeline.append(Entry(when, target_id, ids))
         self._remember()
 
-    @precondition(lambda self: any(len(h.timeline) > 1 for h in self.model.households.values()))
+    @precondition(lambda self: any(h.moves for h in self.model.households.values()))
     @rule(
         which=st.integers(0, 50),
         move=st.integers(0, 50),
@@ -529,11 +587,10 @@ class PlacementAndResidence(RuleBasedStateMachine):
         hours=st.integers(-96, 96),
     )
     def correct_when_a_move_happened(self, which: int, move: int, member: int, hours: int) -> None:
-        moved = sorted(h for h, plain in self.model.households.items() if len(plain.timeline) > 1)
+        moved = sorted(h for h, plain in self.model.households.items() if plain.moves)
         household_id = moved[which % len(moved)]
         household = self.model.households[household_id]
-        moves = [i for i, entry in enumerate(household.timeline) if i > 0 and entry.location_id is not None]
-        index = moves[move % len(moves)]
+        index = household.moves[move % len(household.moves)]
         entry = household.timeline[index]
         person = household.members[member % len(household.members)]
         corrected_to, now = entry.since + timedelta(hours=hours), self.now
@@ -619,8 +676,10 @@ class PlacementAndResidence(RuleBasedStateMachine):
             if not state.ended:
                 assert state.location_id == household.where
             assert [m.person_id for m in state.members] == household.members
-            # and the state kept step by step is the fold of the stream
-            assert fold(reception.evolve, (e for _, e in self.chain.reception_streams[household_id])) == state
+            # and without corrections, the plain fold of the events is the same state
+            events = [e for _, e in self.chain.reception_streams[household_id]]
+            if not any(isinstance(e, ResidentTransferCorrected) for e in events):
+                assert fold(reception.evolve, events) == state
 
     @invariant()
     def nobody_is_in_two_places_at_once(self) -> None:
@@ -703,8 +762,8 @@ class PlacementAndResidence(RuleBasedStateMachine):
 
 
 PlacementAndResidence.TestCase.settings = settings(
-    max_examples=int(os.environ.get("ASIELKETEN_EXPLORE", "150")),
-    stateful_step_count=40,
+    max_examples=int(os.environ.get("ASIELKETEN_EXPLORE", "100")),
+    stateful_step_count=30,
     deadline=None,
     derandomize="ASIELKETEN_EXPLORE" not in os.environ,
     database=None,

@@ -18,7 +18,7 @@ their order; the residence history at every past moment, as known now and as kno
 command, is the model's; a refused command changed nothing. At the end of each run, the residence
 history as known at every earlier moment is checked against what the model knew then.
 
-No database, no broker: a CI-sized run (100 examples of up to 30 steps) takes about 15 s of CPU. The
+No database, no broker: a CI-sized run (40 examples of up to 80 steps) takes about 25 s. The
 examples are derandomised (the same every run); set ASIELKETEN_EXPLORE=<examples> to search afresh."""
 
 from __future__ import annotations
@@ -584,7 +584,7 @@ class PlacementAndResidence(RuleBasedStateMachine):
         which=st.integers(0, 50),
         move=st.integers(0, 50),
         member=st.integers(0, 4),
-        hours=st.integers(-96, 96),
+        hours=st.integers(-24, 24),
     )
     def correct_when_a_move_happened(self, which: int, move: int, member: int, hours: int) -> None:
         moved = sorted(h for h, plain in self.model.households.items() if plain.moves)
@@ -762,8 +762,8 @@ class PlacementAndResidence(RuleBasedStateMachine):
 
 
 PlacementAndResidence.TestCase.settings = settings(
-    max_examples=int(os.environ.get("ASIELKETEN_EXPLORE", "100")),
-    stateful_step_count=30,
+    max_examples=int(os.environ.get("ASIELKETEN_EXPLORE", "40")),
+    stateful_step_count=80,  # long runs: a second forced move of a family, a move corrected twice
     deadline=None,
     derandomize="ASIELKETEN_EXPLORE" not in os.environ,
     database=None,

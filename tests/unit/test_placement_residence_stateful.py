@@ -169,9 +169,6 @@ class PlainModel:
     def has_room(self, location_id: str, people: int) -> bool:
         return self.occupancy(location_id) + people <= self.locations[location_id].capacity
 
-    def household_of(self, person_id: str) -> PlainHousehold:
-        return next(h for h in self.households.values() if person_id in h.members)
-
 
 # --- the system under test: the pure domains, composed as the services compose them ------------------
 

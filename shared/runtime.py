@@ -104,6 +104,7 @@ class Runtime:
             self.settings.auth_jwks_path,
             issuer=self.settings.auth_issuer,
             audience=self.settings.auth_audience,
+            reload_interval_s=self.settings.auth_jwks_reload_s,
         )
         self.consumers = [
             EventConsumer(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select, text
 
 from shared.auth import TokenVerifier
@@ -33,6 +34,7 @@ from shared.idempotency import install_idempotency
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
 from shared.metrics import ConsumerState, Snapshot, exposition, install_http_metrics
+from shared.openapi import document_the_edge
 from shared.outbox import OutboxRelay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import ServiceSettings
@@ -280,11 +282,17 @@ def create_service_app(
 
     app.include_router(health_router(readiness))
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (text format; no token)")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (text format; no token)",
+        response_class=PlainTextResponse,  # documents text/plain, the Prometheus exposition format
+    )
     async def metrics() -> Response:
         runtime: Runtime = app.state.runtime
         return exposition(await runtime.metrics_snapshot())
 
     for router in definition.routers:
         app.include_router(router)
+    document_the_edge(app, takes_commands=definition.publishes)
     return app

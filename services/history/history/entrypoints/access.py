@@ -23,6 +23,10 @@ PERSON_LEVEL = "history:read"
 STATISTICS = "statistics:read"
 FRESHNESS_WAIT_S = 5.0
 MAX_AFTER_IDS = 200
+# Event ids are UUIDs (shared/ids.py). Anything else can never be applied: refused at once, rather than
+# holding the request (and a database connection) for the whole wait only to answer 503.
+EVENT_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+AFTER_PATTERN = rf"^\s*{EVENT_ID}\s*(,\s*{EVENT_ID}\s*)*,?\s*$"
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
@@ -44,6 +48,7 @@ def applied_first(*scopes: str) -> Callable[..., Awaitable[Principal]]:
                 description="Event ids from a command's X-Event-Ids header, comma-separated: the "
                 f"answer waits (at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them "
                 "all, else 503",
+                pattern=AFTER_PATTERN,
             ),
         ] = None,
     ) -> Principal:

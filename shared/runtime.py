@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select, text
 
@@ -29,7 +29,13 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import consumer_positions, processed_events
-from shared.http import BodyLimitMiddleware, health_router, install_edge_middleware, install_problem_handlers
+from shared.http import (
+    BodyLimitMiddleware,
+    health_router,
+    install_edge_middleware,
+    install_problem_handlers,
+    refuse_unknown_query_parameters,
+)
 from shared.idempotency import install_idempotency
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
@@ -268,6 +274,7 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=definition.openapi_tags or None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     install_problem_handlers(app)
     if definition.publishes:  # the services that take commands; the read side takes none

@@ -69,8 +69,8 @@ CHECKS: list[CheckFunction] = [
 # In a sequence, also: a case that was deleted stays gone (no operation deletes today; free to keep).
 STATEFUL_CHECKS: list[CheckFunction] = [*CHECKS, use_after_free]
 
-EXAMPLES_PER_OPERATION = 10
-STATEFUL_SCENARIOS = 20
+EXAMPLES_PER_OPERATION = 5
+STATEFUL_SCENARIOS = 5
 # Whatever the generator draws, a test must not wait for a slow answer or complain that data is filtered
 # out (strict request schemas reject much of what it tries first).
 FUZZ_SETTINGS = hypothesis.settings(
@@ -149,7 +149,8 @@ def without_waiting_for_made_up_events(case: Case) -> None:
     documented read-your-writes answer of an eventually consistent read side, not an error. The
     fuzzer's made-up event ids are never applied, so each such request would wait out the 5 s only to
     get that 503. A malformed `after` stays in: it must be refused at once (400)."""
-    if case.query and re.fullmatch(AFTER_PATTERN, str(case.query.get("after", ""))):
+    after = (case.query or {}).get("after")
+    if after is not None and str(after).strip(" ,") and re.fullmatch(AFTER_PATTERN, str(after)):
         del case.query["after"]
 
 
@@ -183,7 +184,13 @@ def fuzz(operation: APIOperation, authorization: dict[str, str]) -> None:
     answers_as_documented()
 
 
-@pytest.mark.parametrize("service", SERVICES, indirect=True)
+# Sequences where an operation of the service's own API creates what others take in their path: intake
+# (register a household, then read it, pre-register it, identify and correct its people) and placement
+# (register a location, then read it, change its capacity, close it). Not applicable to the others:
+# procedure's applications and return's cases are opened by reactions to other services' events (from
+# Kafka), never by an operation of their own API, and history takes no commands at all; so no sequence
+# of their operations creates anything a next one could use, and the fuzz above already covers them.
+@pytest.mark.parametrize("service", ["intake", "placement"], indirect=True)
 def test_linked_operations_answer_as_documented_in_sequence(
     api: BaseSchema, authorization: dict[str, str]
 ) -> None:

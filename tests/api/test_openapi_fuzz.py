@@ -73,7 +73,8 @@ CHECKS: list[CheckFunction] = [
     response_headers_conformance,
     negative_data_rejection,
 ]
-# In a sequence, also: a case that was deleted stays gone (no operation deletes today; free to keep).
+# In a sequence, also: what an operation deleted stays gone (none deletes today; this guards the day
+# one does).
 STATEFUL_CHECKS: list[CheckFunction] = [*CHECKS, use_after_free]
 
 EXAMPLES_PER_OPERATION = 5

@@ -157,6 +157,7 @@ async def get_residence_history(
 @router.post(
     "/residence-history/_zoek",
     summary="Search a person's residence history by POST (no identifier in the URL)",
+    responses={404: {"description": "No residence history for this person"}},
     openapi_extra={
         "requestBody": {
             "content": {

@@ -9,7 +9,9 @@ produces N `resident-placed` facts for N people to `placement.events` (6 partiti
    consumer takes to catch up with the same topic;
 3. compares `asielketen checksum` of the two databases, model by model;
 4. times 1,000 residence-history searches (`POST /v1/residence-history/_zoek`) for random people over
-   HTTP against the live service, sequentially, after 50 warm-up requests.
+   HTTP against the live service, sequentially, after 50 warm-up requests; then 100 occupancy queries
+   (`GET /v1/occupancy?groupBy=location`) and 100 children-policy lists (`GET /v1/children-policy`);
+5. reads the peak resident memory of the rebuild (this process) and of the live read side.
 Prints the figures and appends a row to BENCHMARKS.md. Nothing here is asserted; a checksum mismatch is
 reported in the row and makes the command exit 1.
 """
@@ -21,6 +23,7 @@ import asyncio
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +35,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench.report import peak_memory_mb, percentile
 from history.entrypoints.rebuild import checksums, rebuild
 from history.service_layer.freshness import CONSUMER
 from shared.auth import ensure_dev_keys, mint_token
@@ -181,9 +185,21 @@ async def http_latencies(base_url: str, token: str, people: list[str], samples: 
     return latencies
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+async def query_latencies(base_url: str, token: str, path: str, samples: int = 100) -> list[float]:
+    """ms per GET of `path`, sequentially, after 10 warm-up requests."""
+    latencies = []
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as client:
+        for n in range(samples + 10):
+            started = time.perf_counter()
+            response = await client.get(path)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+            if n >= 10:
+                latencies.append(elapsed_ms)
+    return latencies
 
 
 async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
@@ -191,6 +207,7 @@ async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
     people = await produce(bootstrap, events)
     rebuilt_url, live_url = await fresh_database(), await fresh_database()
     result = await rebuild(rebuilt_url, bootstrap, topics=["placement.events"], out=sys.stdout)
+    rebuild_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     service, live_s, base_url = await live_catch_up(live_url, bootstrap, events, work)
     try:
         rebuilt, live = await checksums(rebuilt_url), await checksums(live_url)
@@ -200,6 +217,9 @@ async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
         private_key = (work / "auth" / "dev-private-key.pem").read_bytes()
         token = mint_token(private_key, agency="IND", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE)
         latencies = await http_latencies(base_url, token, people)
+        occupancy = await query_latencies(base_url, token, "/v1/occupancy?groupBy=location")
+        children = await query_latencies(base_url, token, "/v1/children-policy")
+        live_peak_mb = max(peak_memory_mb(service.pid).values())
     finally:
         service.terminate()
         service.wait(timeout=30)
@@ -208,7 +228,9 @@ async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
         f"| {datetime.now(UTC):%Y-%m-%d} | {events:,} | {result['seconds']:.1f} s | "
         f"{result['events_per_s']:,.0f} | {events / live_s:,.0f} | "
         f"{'identical' if same else 'DIFFERENT'} | {statistics.median(latencies):.1f} ms | "
-        f"{percentile(latencies, 0.99):.1f} ms |"
+        f"{percentile(latencies, 0.99):.1f} ms | {statistics.median(occupancy):.0f} / "
+        f"{percentile(occupancy, 0.99):.0f} ms | {statistics.median(children):.0f} / "
+        f"{percentile(children, 0.99):.0f} ms | {rebuild_peak_mb:,.0f} MB | {live_peak_mb:,.0f} MB |"
     )
     return row, same
 
@@ -225,7 +247,7 @@ def main(events: int) -> int:
     print(line, flush=True)
     report = REPO / "BENCHMARKS.md"
     if not report.exists():
-        report.write_text(HEADER.format(machine=f"{platform.machine()}, {os.cpu_count()} cores"))
+        report.write_text(HEADER.format(machine=f"{platform.machine()}, {os.cpu_count()} cores", table=TABLE))
     report.write_text(with_row(report.read_text(), line))
     return 0 if same else 1
 
@@ -252,11 +274,17 @@ for N people (so N stays) on `placement.events` (6 partitions). *rebuild*: `asie
 into a fresh PostgreSQL database, alone on the machine. *live*: the read-side service itself (uvicorn) on
 another fresh database, catching up with the same topic. *checksums*: `asielketen checksum` of the two,
 model by model. *search*: 1,000 sequential `POST /v1/residence-history/_zoek` for random people against
-the live service, after 50 warm-up requests.
+the live service, after 50 warm-up requests. *occupancy*, *children*: p50 / p99 of 100 sequential
+`GET /v1/occupancy?groupBy=location` and `GET /v1/children-policy`. *peak RSS*: the rebuild process's
+and the live read side's peak resident memory.
 
-| date | events | rebuild time | rebuild events/s | live events/s | checksums | search p50 | search p99 |
-|---|---|---|---|---|---|---|---|
+{table}
 """
+TABLE = (
+    "| date | events | rebuild time | rebuild events/s | live events/s | checksums | search p50 | search p99 "
+    "| occupancy p50 / p99 | children p50 / p99 | rebuild peak RSS | live peak RSS |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from shared.api import ApiModel
 from shared.auth import Principal
@@ -114,8 +114,9 @@ class AccessLogSearch(ApiModel):
     trace_id: str | None = Field(
         None, max_length=64, description="One request: its X-Correlation-ID (a write's events carry it too)"
     )
-    recorded_from: datetime | None = Field(None, description="Records from this moment (inclusive)")
-    recorded_until: datetime | None = Field(None, description="Records until this moment (exclusive)")
+    # with a time zone: the log keeps UTC, and a moment without one names no moment
+    recorded_from: AwareDatetime | None = Field(None, description="Records from this moment (inclusive)")
+    recorded_until: AwareDatetime | None = Field(None, description="Records until this moment (exclusive)")
 
 
 class AccessRecordOut(ApiModel):

@@ -49,7 +49,9 @@ def cmd_token(args: argparse.Namespace) -> int:
         print(f"unknown agency {agency!r}; choose from {', '.join(AGENCY_SCOPES)}", file=sys.stderr)
         return 2
     if agency == "GEMEENTE" and not municipality:
-        print("a municipality token names the municipality: --agency GEMEENTE:<code>", file=sys.stderr)
+        print(
+            "a municipality token names the municipality: --agency GEMEENTE:<municipality>", file=sys.stderr
+        )
         return 2
     private_key, _ = ensure_dev_keys(_data_dir(args.data_dir) / "auth")
     print(
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     token = sub.add_parser("token", help="mint a development access token")
-    token.add_argument("--agency", required=True, help=f"{', '.join(AGENCY_SCOPES)}; GEMEENTE:<code>")
+    token.add_argument("--agency", required=True, help=f"{', '.join(AGENCY_SCOPES)}; GEMEENTE:<municipality>")
     token.add_argument("--client", default=None, help="client id (default: <agency>-dev-client)")
     token.add_argument("--hours", type=int, default=8, help="lifetime in hours")
     token.add_argument("--data-dir", default=None)
@@ -278,7 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=cmd_migrate)
 
     rebuild = sub.add_parser("rebuild", help="rebuild the read side from offset 0 into a fresh database")
-    rebuild.add_argument("models", nargs="*", metavar="MODEL", help="residence, locations, persons, timeline")
+    rebuild.add_argument(
+        "models", nargs="*", metavar="MODEL", help="residence, locations, persons, timeline, housing"
+    )
     rebuild.add_argument("--into", required=True, help="SQLAlchemy URL of a new, empty database")
     rebuild.set_defaults(func=cmd_rebuild)
 

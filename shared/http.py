@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -312,6 +313,38 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return await then()
 
     return receive
+
+
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """An app-wide dependency: a query parameter the route does not take is refused (400), as an unknown
+    body field is. Silently ignored, a typo (`validat=` for `validAt=`) would answer another question
+    than the one asked: the history as of now instead of as it was then."""
+    dependant: Dependant | None = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    unknown = sorted(set(request.query_params) - _query_parameter_names(dependant))
+    if unknown:
+        raise Problem(
+            400,
+            "The request is not valid.",
+            "See invalidParams for every problem found.",
+            code="invalid-request",
+            invalidParams=[
+                {
+                    "name": f"query.{name}",
+                    "code": "unknown-parameter",
+                    "reason": "this operation takes no such parameter",
+                }
+                for name in unknown
+            ],
+        )
+
+
+def _query_parameter_names(dependant: Dependant) -> set[str]:
+    names = {parameter.alias for parameter in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_parameter_names(dependency)
+    return names
 
 
 def verifier_of(request: Request) -> TokenVerifier:

@@ -17,7 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select, text
 
 from shared.access import access_log_router
@@ -29,11 +30,18 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import consumer_positions, processed_events
-from shared.http import BodyLimitMiddleware, health_router, install_edge_middleware, install_problem_handlers
+from shared.http import (
+    BodyLimitMiddleware,
+    health_router,
+    install_edge_middleware,
+    install_problem_handlers,
+    refuse_unknown_query_parameters,
+)
 from shared.idempotency import install_idempotency
 from shared.kafka import dead_letter_topic, ensure_topics, events_topic
 from shared.logging import configure_logging
 from shared.metrics import ConsumerState, Snapshot, exposition, install_http_metrics
+from shared.openapi import document_the_edge
 from shared.outbox import OutboxRelay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import ServiceSettings
@@ -105,6 +113,7 @@ class Runtime:
             self.settings.auth_jwks_path,
             issuer=self.settings.auth_issuer,
             audience=self.settings.auth_audience,
+            reload_interval_s=self.settings.auth_jwks_reload_s,
         )
         self.consumers = [
             EventConsumer(
@@ -266,6 +275,7 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=definition.openapi_tags or None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     install_problem_handlers(app)
     if definition.publishes:  # the services that take commands; the read side takes none
@@ -280,7 +290,12 @@ def create_service_app(
 
     app.include_router(health_router(readiness))
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (text format; no token)")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (text format; no token)",
+        response_class=PlainTextResponse,  # documents text/plain, the Prometheus exposition format
+    )
     async def metrics() -> Response:
         runtime: Runtime = app.state.runtime
         return exposition(await runtime.metrics_snapshot())
@@ -288,4 +303,5 @@ def create_service_app(
     for router in definition.routers:
         app.include_router(router)
     app.include_router(access_log_router())  # every service keeps its own access log
+    document_the_edge(app, takes_commands=definition.publishes)
     return app

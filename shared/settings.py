@@ -1,12 +1,13 @@
 """Typed settings, read from the environment when a service starts (in its lifespan, never at import).
 
 Common variables: ASIELKETEN_ENV (development | test | production), ASIELKETEN_DATA_DIR,
-KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL, IDEMPOTENCY_TTL_S,
-MAX_REQUEST_BODY_BYTES.
+KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_JWKS_RELOAD_S, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL,
+IDEMPOTENCY_TTL_S, MAX_REQUEST_BODY_BYTES.
 Per service: <SERVICE>_DATABASE_URL (e.g. PLACEMENT_DATABASE_URL); without it the service uses an
 SQLite file `<data dir>/<service>.db`, so nothing needs configuring to run on one machine.
 
-Settings fail closed: in production the development issuer and key are refused, and intake refuses the
+Settings fail closed: in production the development issuer and key set (`<data dir>/auth/jwks.json`,
+where `asielketen token` keeps it beside its private key) are refused, and intake refuses the
 development vault master key everywhere but in development (`IntakeSettings`).
 """
 
@@ -46,6 +47,9 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = Field(6, ge=1, validation_alias=_env("KAFKA_PARTITIONS"))
     kafka_replication_factor: int = Field(1, ge=1, validation_alias=_env("KAFKA_REPLICATION_FACTOR"))
     auth_jwks_path: Path | None = Field(None, validation_alias=_env("AUTH_JWKS_PATH"))
+    # How often, at most, the key set file is re-read while the service runs (shared/auth.py): the time
+    # within which a key the issuer adds is accepted, and one it removes refused, without a restart.
+    auth_jwks_reload_s: float = Field(60.0, ge=1.0, validation_alias=_env("AUTH_JWKS_RELOAD_S"))
     auth_issuer: str = Field(DEV_ISSUER, validation_alias=_env("AUTH_ISSUER"))
     auth_audience: str = Field(DEFAULT_AUDIENCE, validation_alias=_env("AUTH_AUDIENCE"))
     event_source: str = ""
@@ -67,8 +71,17 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / (self.service + '.db')}"
         if not self.event_source:
             self.event_source = f"urn:nld:asielketen:systeem:{self.service}"
+        development_key_set = self.data_dir / "auth" / "jwks.json"
         if self.auth_jwks_path is None:
-            self.auth_jwks_path = self.data_dir / "auth" / "jwks.json"
+            self.auth_jwks_path = development_key_set
+        if (
+            self.environment == "production"
+            and self.auth_jwks_path.resolve() == development_key_set.resolve()
+        ):
+            raise ValueError(
+                f"AUTH_JWKS_PATH is the development key set ({development_key_set}, made by `asielketen "
+                "token` beside its private key); point it at the real issuer's key set in production"
+            )
         if self.environment == "production" and self.clock_offset_s:
             raise ValueError(
                 "ASIELKETEN_CLOCK_OFFSET_S moves the clock; it is for rehearsals, not production"

@@ -25,9 +25,12 @@ REPO = Path(__file__).resolve().parent.parent
 KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka.sh"
 
 
-def start_service(factory: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+def start_service(
+    factory: str, port: int, env: dict[str, str], log_path: Path, *, workers: int = 1
+) -> subprocess.Popen[bytes]:
     """One service as its own process (`uvicorn --factory`) on 127.0.0.1:`port`, logging to `log_path`,
-    in its own process group so that a Ctrl-C reaches only whoever started it."""
+    in its own process group so that a Ctrl-C reaches only whoever started it. With `workers` > 1,
+    uvicorn forks that many worker processes under this one."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [
@@ -41,6 +44,7 @@ def start_service(factory: str, port: int, env: dict[str, str], log_path: Path) 
                 "--port",
                 str(port),
                 "--no-access-log",
+                *(["--workers", str(workers)] if workers > 1 else []),
             ],
             env=env,
             stdout=log,
@@ -145,7 +149,7 @@ def run_stack(*, data_dir: Path, kafka_port: int, use_existing_kafka: bool, port
         print(f"\nKafka: {bootstrap}    logs: {data_dir / 'logs'}    data: {data_dir}", flush=True)
         print(
             "\nA development token (agency COA, valid 8 hours); other agencies: "
-            "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<code>",
+            "asielketen token --agency IND|AVIM|DTV|AUDIT|GEMEENTE:<municipality>",
             flush=True,
         )
         print(f"\n{token}\n", flush=True)

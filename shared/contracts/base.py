@@ -31,6 +31,10 @@ class Event(BaseModel):
     # Fields that refer to the subject's personal data (a sealed value, a reference into intake's vault).
     # They are unreadable once the person's key is erased; read models drop them on PersonalDataErased.
     personal_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields the owning agency keeps to itself (a ground, a hearing's details): they travel, because the
+    # owner's own reactions and its auditors need them, but a reader of the chain-wide history sees them
+    # only with the owner's read scope (`<service>:read`, see docs/security.md, the authorisation matrix).
+    owner_only_fields: ClassVar[tuple[str, ...]] = ()
 
     occurred_at: datetime
 

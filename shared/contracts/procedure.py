@@ -101,6 +101,8 @@ class ReceptionStreamDetermined(_ApplicationFact):
     """The only procedure fact that moves anyone: placement makes the one process move on it."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.procedure.reception-stream-determined"
+    # Why the IND accelerates is its decision ground: COA moves people on the stream alone.
+    owner_only_fields: ClassVar[tuple[str, ...]] = ("ground",)
 
     stream: ReceptionStream
     ground: AcceleratedGround | None = None
@@ -124,6 +126,8 @@ class HearingHeld(_ApplicationFact):
     """A hearing at an IND office (the person travels there) or on location — never a move."""
 
     type_name: ClassVar[str] = f"{TYPE_PREFIX}.procedure.hearing-held"
+    # Which hearing, and where: the IND's business; the chain sees that a hearing was held, and when.
+    owner_only_fields: ClassVar[tuple[str, ...]] = ("kind", "site", "ind_office")
 
     kind: HearingKind
     site: HearingSite

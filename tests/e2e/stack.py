@@ -101,6 +101,7 @@ PERSONAL_READS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
         ("GET", re.compile(r"/v1/persons/[^/]+/(residence-history|timeline)")),
         ("POST", re.compile(r"/v1/residence-history/_zoek")),
         ("GET", re.compile(r"/v1/(moves|children-policy)")),
+        ("GET", re.compile(r"/v1/housing/households(/[^/]+)?")),
     ],
 }
 
@@ -183,7 +184,8 @@ class Chain:
 
     async def verify_access_log(self) -> None:
         """Every personal read this client made left exactly one operation in the access log, with one
-        record per person in the answer (and nothing else); a refused or empty read left none."""
+        record per person in the answer (and nothing else), or per household for an answer that names
+        households only (the municipalities' housing view); a refused or empty read left none."""
         for read in self.personal_reads:
             response = await self._client.post(
                 self.stack.urls[read.service] + "/v1/access-log/_zoek?pageSize=500",
@@ -193,7 +195,7 @@ class Chain:
             assert response.status_code == 200, response.text
             records = response.json()["results"]
             where = f"{read.method} {read.path} on {read.service} ({read.status}, trace {read.trace_id})"
-            if not read.persons:
+            if not read.persons and not read.households:
                 assert records == [], f"{where}: answered no person, yet logged {records}"
                 continue
             assert records, f"{where}: answered {len(read.persons)} person(s) but logged no read"
@@ -203,6 +205,8 @@ class Chain:
             assert len(subjects) == len(set(subjects)), f"{where}: a person logged twice"
             assert read.persons <= set(subjects), f"{where}: persons read but not logged"
             assert set(subjects) <= read.persons | read.households, f"{where}: logged someone not read"
+            if not read.persons:
+                assert set(subjects) == read.households, f"{where}: households read but not logged"
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -220,3 +220,15 @@ async def test_a_search_with_an_empty_period_is_refused_with_the_reason(
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert "recordedUntil" in response.json()["detail"]
+
+
+async def test_a_period_without_a_time_zone_is_refused_and_named(
+    client: httpx.AsyncClient, token_for: MintToken
+) -> None:
+    response = await client.post(
+        "/v1/access-log/_zoek",
+        json={"recordedFrom": "2026-05-01T00:00:00"},
+        headers=bearer(token_for("AUDIT")),
+    )
+    assert response.status_code == 400
+    assert "recordedFrom" in response.text

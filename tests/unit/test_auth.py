@@ -14,6 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import ValidationError
 
 from shared.auth import (
     AGENCY_SCOPES,
@@ -25,7 +26,7 @@ from shared.auth import (
     mint_token,
 )
 from shared.ids import new_id
-from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER, ServiceSettings
 from tests.fixtures import MintToken
 
 
@@ -63,6 +64,14 @@ def valid_claims(**changes: Any) -> dict[str, Any]:
 
 def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+
+
+def hand_made(claims: dict[str, Any], key: Any, algorithm: str = "PS256", **header: Any) -> str:
+    """A token signed here, with the header an access token has unless `header` changes it (PyJWT drops
+    a `typ` of None)."""
+    return jwt.encode(
+        claims, key, algorithm=algorithm, headers={"kid": DEV_KEY_ID, "typ": "at+jwt", **header}
+    )
 
 
 def test_a_valid_token_names_the_agency_client_and_its_scopes(
@@ -108,9 +117,7 @@ def test_a_token_not_yet_valid_beyond_the_leeway_is_refused(
     verifier: TokenVerifier, dev_private_key: bytes
 ) -> None:
     now = int(time.time())
-    token = jwt.encode(
-        valid_claims(iat=now, nbf=now + 300), dev_private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID}
-    )
+    token = hand_made(valid_claims(iat=now, nbf=now + 300), dev_private_key)
 
     with pytest.raises(AuthenticationError, match=r"(?i)not yet valid"):
         verifier.verify(token)
@@ -160,7 +167,7 @@ def test_a_token_signed_by_another_key_with_the_same_kid_is_refused(verifier: To
 
 def test_a_token_with_an_algorithm_the_key_is_not_for_is_refused(verifier: TokenVerifier) -> None:
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    token = jwt.encode(valid_claims(), ec_key, algorithm="ES256", headers={"kid": DEV_KEY_ID})
+    token = hand_made(valid_claims(), ec_key, algorithm="ES256")
 
     with pytest.raises(AuthenticationError):
         verifier.verify(token)
@@ -170,7 +177,7 @@ def test_a_token_signed_with_the_right_key_but_not_the_algorithm_the_key_set_nam
     verifier: TokenVerifier, dev_private_key: bytes
 ) -> None:
     # the key set says PS256 (the Dutch OAuth profile's choice); RS256 with the very same key is refused
-    token = jwt.encode(valid_claims(), dev_private_key, algorithm="RS256", headers={"kid": DEV_KEY_ID})
+    token = hand_made(valid_claims(), dev_private_key, algorithm="RS256")
 
     with pytest.raises(AuthenticationError, match="alg value is not allowed"):
         verifier.verify(token)
@@ -185,18 +192,14 @@ def test_a_token_signed_with_an_unknown_kid_is_refused(verifier: TokenVerifier, 
 def test_a_token_without_a_required_claim_is_refused(
     verifier: TokenVerifier, dev_private_key: bytes, claim: str
 ) -> None:
-    token = jwt.encode(
-        valid_claims(**{claim: None}), dev_private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID}
-    )
+    token = hand_made(valid_claims(**{claim: None}), dev_private_key)
 
     with pytest.raises(AuthenticationError, match=claim):
         verifier.verify(token)
 
 
 def test_a_token_of_an_unknown_agency_is_refused(verifier: TokenVerifier, dev_private_key: bytes) -> None:
-    token = jwt.encode(
-        valid_claims(agency="ACME"), dev_private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID}
-    )
+    token = hand_made(valid_claims(agency="ACME"), dev_private_key)
 
     with pytest.raises(AuthenticationError, match="agency"):
         verifier.verify(token)
@@ -206,7 +209,7 @@ def test_the_well_formed_hand_made_token_used_above_is_accepted(
     verifier: TokenVerifier, dev_private_key: bytes
 ) -> None:
     # the control for the hand-made refusals: with nothing removed, the same construction verifies
-    token = jwt.encode(valid_claims(), dev_private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID})
+    token = hand_made(valid_claims(), dev_private_key)
 
     assert verifier.verify(token).scopes == {"placement:write"}
 
@@ -217,3 +220,226 @@ def test_a_principal_without_the_scope_is_not_authorised() -> None:
     principal.require("return:write")
     with pytest.raises(AuthorisationError, match="intake:write"):
         principal.require("intake:write")
+
+
+# --- the token type (RFC 9068 section 2.1, NL GOV OAuth profile) ------------------------------------
+
+
+def test_a_minted_token_says_it_is_an_access_token(token_for: MintToken) -> None:
+    assert jwt.get_unverified_header(token_for("COA"))["typ"] == "at+jwt"
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "id_token+jwt", "at+jwt-ish"], ids=str)
+def test_a_token_that_does_not_say_it_is_an_access_token_is_refused(
+    verifier: TokenVerifier, dev_private_key: bytes, typ: str | None
+) -> None:
+    # e.g. an ID token the same issuer signed, with every claim an access token has
+    token = hand_made(valid_claims(), dev_private_key, typ=typ)
+
+    with pytest.raises(AuthenticationError, match="typ must be 'at\\+jwt'"):
+        verifier.verify(token)
+
+
+def test_the_access_token_type_may_be_written_as_its_full_media_type(
+    verifier: TokenVerifier, dev_private_key: bytes
+) -> None:
+    token = hand_made(valid_claims(), dev_private_key, typ="application/AT+JWT")
+
+    assert verifier.verify(token).agency == "COA"
+
+
+# --- key rotation without a restart ---------------------------------------------------------------
+
+RELOAD_S = 30.0
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Issuer:
+    """A token issuer that rotates its signing keys by rewriting the key set file the service reads."""
+
+    def __init__(self, jwks_path: Path) -> None:
+        self.jwks_path = jwks_path
+        self.private_keys: dict[str, bytes] = {}
+
+    def add_key(self, key_id: str) -> None:
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_keys[key_id] = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self._publish(key_id, private_key.public_key())
+
+    def remove_key(self, key_id: str) -> None:
+        del self.private_keys[key_id]
+        jwks = json.loads(self.jwks_path.read_text())
+        jwks["keys"] = [entry for entry in jwks["keys"] if entry["kid"] != key_id]
+        self.jwks_path.write_text(json.dumps(jwks))
+
+    def token(self, key_id: str) -> str:
+        return mint_token(
+            self.private_keys[key_id],
+            agency="COA",
+            issuer=DEV_ISSUER,
+            audience=DEFAULT_AUDIENCE,
+            key_id=key_id,
+        )
+
+    def _publish(self, key_id: str, public_key: rsa.RSAPublicKey) -> None:
+        jwks = json.loads(self.jwks_path.read_text()) if self.jwks_path.exists() else {"keys": []}
+        entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
+        entry.update({"kid": key_id, "use": "sig", "alg": "PS256"})
+        jwks["keys"].append(entry)
+        self.jwks_path.write_text(json.dumps(jwks))
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> Issuer:
+    issuer = Issuer(tmp_path / "jwks.json")
+    issuer.add_key("key-2026-01")
+    return issuer
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def rotating_verifier(issuer: Issuer, ticks: Ticks) -> TokenVerifier:
+    return TokenVerifier.from_file(
+        issuer.jwks_path,
+        issuer=DEV_ISSUER,
+        audience=DEFAULT_AUDIENCE,
+        reload_interval_s=RELOAD_S,
+        clock=ticks,
+    )
+
+
+def test_a_key_the_issuer_adds_is_accepted_without_a_restart(
+    issuer: Issuer, ticks: Ticks, rotating_verifier: TokenVerifier
+) -> None:
+    # given a running service that knows the issuer's first key
+    assert rotating_verifier.verify(issuer.token("key-2026-01")).agency == "COA"
+
+    # when the issuer publishes a second key and, a reload interval later, signs with it
+    issuer.add_key("key-2026-07")
+    ticks.now += RELOAD_S
+
+    # then the service accepts it, and still the first one
+    assert rotating_verifier.verify(issuer.token("key-2026-07")).agency == "COA"
+    assert rotating_verifier.verify(issuer.token("key-2026-01")).agency == "COA"
+
+
+def test_a_key_the_issuer_removes_is_refused_after_the_next_read(
+    issuer: Issuer, ticks: Ticks, rotating_verifier: TokenVerifier
+) -> None:
+    # given tokens signed with the old key, which the service accepts
+    old_token = issuer.token("key-2026-01")
+    assert rotating_verifier.verify(old_token).agency == "COA"
+
+    # when the issuer rotates to a new key and withdraws the old one (say it leaked)
+    issuer.add_key("key-2026-07")
+    issuer.remove_key("key-2026-01")
+    ticks.now += RELOAD_S
+
+    # then a reload interval later the old key's tokens are refused, the new key's accepted
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        rotating_verifier.verify(old_token)
+    assert rotating_verifier.verify(issuer.token("key-2026-07")).agency == "COA"
+
+
+def test_tokens_naming_made_up_keys_read_the_key_set_at_most_once_per_interval(
+    issuer: Issuer, ticks: Ticks, rotating_verifier: TokenVerifier, dev_private_key: bytes
+) -> None:
+    # given a client that sends a token with a made-up key id after the interval: the set is read again
+    ticks.now += RELOAD_S
+    read_at = ticks.now
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        rotating_verifier.verify(hand_made(valid_claims(), dev_private_key, kid="made-up-0"))
+
+    # when the issuer adds a key just after, while the client keeps sending made-up key ids
+    issuer.add_key("key-2026-07")
+    for attempt in range(1, 200):
+        ticks.now = read_at + attempt * (RELOAD_S - 1) / 200
+        with pytest.raises(AuthenticationError, match="unknown key"):
+            rotating_verifier.verify(hand_made(valid_claims(), dev_private_key, kid=f"made-up-{attempt}"))
+
+    # then none of them made the service read the file again: the new key is not known yet ...
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        rotating_verifier.verify(issuer.token("key-2026-07"))
+    # ... until a whole interval has passed since the last read
+    ticks.now = read_at + RELOAD_S
+    assert rotating_verifier.verify(issuer.token("key-2026-07")).agency == "COA"
+
+
+def test_a_key_set_file_caught_halfway_through_a_rewrite_leaves_the_keys_in_place(
+    issuer: Issuer, ticks: Ticks, rotating_verifier: TokenVerifier
+) -> None:
+    issuer.jwks_path.write_text('{"keys": [{"kty": "RSA", "kid": "key-2026-')
+    ticks.now += RELOAD_S
+
+    assert rotating_verifier.verify(issuer.token("key-2026-01")).agency == "COA"
+
+
+def test_a_verifier_made_from_a_key_set_in_memory_never_reads_a_file(issuer: Issuer, ticks: Ticks) -> None:
+    verifier = TokenVerifier(
+        json.loads(issuer.jwks_path.read_text()), issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
+    )
+    issuer.add_key("key-2026-07")
+    ticks.now += RELOAD_S
+
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        verifier.verify(issuer.token("key-2026-07"))
+
+
+# --- the development issuer and key set are refused in production ------------------------------------
+
+PRODUCTION_ISSUER = "https://sso.asielketen.example/realms/keten"
+
+
+def test_production_refuses_the_development_issuer(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="development issuer"):
+        ServiceSettings(service="placement", environment="production", auth_jwks_path=tmp_path / "jwks.json")
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["by default", "named explicitly"])
+def test_production_refuses_the_development_key_set(tmp_path: Path, named: bool) -> None:
+    # `asielketen token` keeps the development key set beside its private key under the data folder
+    key_set = tmp_path / "auth" / "jwks.json" if named else None
+
+    with pytest.raises(ValidationError, match="development key set"):
+        ServiceSettings(
+            service="placement",
+            environment="production",
+            data_dir=tmp_path,
+            auth_issuer=PRODUCTION_ISSUER,
+            auth_jwks_path=key_set,
+        )
+
+
+def test_production_runs_with_the_real_issuer_and_key_set_and_development_with_neither(
+    tmp_path: Path,
+) -> None:
+    # the control for the two refusals above
+    production = ServiceSettings(
+        service="placement",
+        environment="production",
+        data_dir=tmp_path,
+        auth_issuer=PRODUCTION_ISSUER,
+        auth_jwks_path=Path("/etc/asielketen/auth/jwks.json"),
+    )
+    development = ServiceSettings(service="placement", environment="development", data_dir=tmp_path)
+
+    assert production.auth_issuer == PRODUCTION_ISSUER
+    assert (development.auth_issuer, development.auth_jwks_path) == (
+        DEV_ISSUER,
+        tmp_path / "auth" / "jwks.json",
+    )

@@ -168,3 +168,107 @@ def test_every_request_schema_is_closed_and_bounded(service: str, tmp_path: Path
     ]
 
     assert found == []
+
+
+# --- found by the OpenAPI fuzzer (tests/api/test_openapi_fuzz.py), kept here as plain regressions -------
+
+# A valid command per service, with the token that may send it, and a free-text field to spoil.
+VALID_COMMANDS: dict[str, tuple[str, str, dict[str, Any], str]] = {
+    "intake": (
+        "IND",
+        "/v1/persons/p-1/corrections",
+        {"field": "role", "value": "adult", "reason": "age-assessment"},
+        "value",
+    ),
+    "placement": (
+        "COA",
+        "/v1/locations",
+        {
+            "name": "azc Gilze",
+            "locationType": "azc-regulier",
+            "municipality": "Gilze en Rijen",
+            "province": "Noord-Brabant",
+            "capacity": 600,
+        },
+        "name",
+    ),
+    "procedure": ("IND", "/v1/applications/a-1/track", {"track": "4-general"}, "track"),
+    "history": (
+        "AUDIT",
+        "/v1/residence-history/_zoek",
+        {"personId": "0190a1b2-0000-7000-8000-0000000001"},
+        "personId",
+    ),
+}
+
+
+@pytest.mark.parametrize("service", VALID_COMMANDS)
+async def test_a_nul_character_in_a_string_is_refused_before_it_reaches_the_database(
+    service: str, tmp_path: Path, auth_dir: Path, token_for: MintToken
+) -> None:
+    # PostgreSQL can hold U+0000 neither in text nor in jsonb: it failed the command with a 500 (the fuzzer
+    # found it on intake's household registration)
+    agency, path, body, field = VALID_COMMANDS[service]
+
+    response = await post(
+        app_of(service, tmp_path, auth_dir),
+        path,
+        json={**body, field: f"{body[field]}\u0000"},
+        headers={"Authorization": f"Bearer {token_for(agency)}"},
+    )
+
+    problem = assert_problem(response, 400, "invalid-request")
+    assert [(item["name"], "NUL" in item["reason"]) for item in problem["invalidParams"]] == [(field, True)]
+
+
+async def test_a_boolean_is_not_taken_for_a_number(
+    tmp_path: Path, auth_dir: Path, token_for: MintToken
+) -> None:
+    # pydantic's lax mode read `true` as 1: a location of "capacity": true was registered with one place
+    agency, path, body, _ = VALID_COMMANDS["placement"]
+
+    response = await post(
+        app_of("placement", tmp_path, auth_dir),
+        path,
+        json={**body, "capacity": True},
+        headers={"Authorization": f"Bearer {token_for(agency)}"},
+    )
+
+    problem = assert_problem(response, 400, "invalid-request")
+    assert [item["name"] for item in problem["invalidParams"]] == ["capacity"]
+
+
+async def test_a_read_after_something_that_is_no_event_id_is_refused_at_once(
+    tmp_path: Path, auth_dir: Path, token_for: MintToken
+) -> None:
+    # `after=uvicorn` can never be applied: it held the request for the whole 5 s wait, then answered 503
+    app = app_of("history", tmp_path, auth_dir)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = {"Authorization": f"Bearer {token_for('AUDIT')}"}
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://history.test") as client:
+        response = await client.get("/v1/moves", params={"after": "uvicorn"}, headers=headers)
+
+    problem = assert_problem(response, 400, "invalid-request")
+    assert [item["name"] for item in problem["invalidParams"]] == ["query.after"]
+
+
+@pytest.mark.parametrize(
+    ("service", "agency", "path"), [("history", "AUDIT", "/v1/moves"), ("placement", "COA", "/v1/locations")]
+)
+async def test_an_unknown_query_parameter_is_refused_and_named(
+    service: str, agency: str, path: str, tmp_path: Path, auth_dir: Path, token_for: MintToken
+) -> None:
+    # ignored, a typo answers another question than the one asked: `validat` for `validAt` gave the
+    # history as of now instead of as it was then (the fuzzer sent unknown parameters and got a 200)
+    app = app_of(service, tmp_path, auth_dir)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = {"Authorization": f"Bearer {token_for(agency)}"}
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
+        response = await client.get(path, params={"validat": "2026-01-01"}, headers=headers)
+
+    problem = assert_problem(response, 400, "invalid-request")
+    assert [(item["name"], item["code"]) for item in problem["invalidParams"]] == [
+        ("query.validat", "unknown-parameter")
+    ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -89,6 +90,13 @@ def bad_tokens(private_key: bytes, token_for: MintToken) -> dict[str, str | None
         "wrongly signed": mint_token(other_key, agency="AUDIT", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE),
         # the classic HS/RS confusion: an HMAC over the token keyed with the service's public key
         "HS256 keyed with the public key": hs256(claims, public_pem),
+        # rightly signed, but not an access token (RFC 9068): an ID token, or a JWT that says nothing
+        "wrong typ": jwt.encode(
+            claims, private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID, "typ": "JWT"}
+        ),
+        "no typ": jwt.encode(
+            claims, private_key, algorithm="PS256", headers={"kid": DEV_KEY_ID, "typ": None}
+        ),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -14,6 +15,8 @@ from intake.adapters import crypto
 from shared.settings import DEV_VAULT_MASTER_KEY, IntakeSettings
 
 KEY = base64.b64encode(os.urandom(32)).decode()
+# Production also refuses the development token issuer and key set: these tests name real ones.
+ISSUER_KEY_SET = Path("/etc/asielketen/auth/jwks.json")
 
 
 def test_development_runs_on_the_development_key_without_configuration() -> None:
@@ -25,16 +28,23 @@ def test_development_runs_on_the_development_key_without_configuration() -> None
 @pytest.mark.parametrize("environment", ["test", "production"])
 def test_outside_development_a_real_key_is_required(environment: str) -> None:
     with pytest.raises(ValidationError, match="VAULT_MASTER_KEY is required"):
-        IntakeSettings(service="intake", environment=environment, auth_issuer="urn:issuer")
+        IntakeSettings(
+            service="intake", environment=environment, auth_issuer="urn:issuer", auth_jwks_path=ISSUER_KEY_SET
+        )
     with pytest.raises(ValidationError, match="development key"):
         IntakeSettings(
             service="intake",
             environment=environment,
             auth_issuer="urn:issuer",
+            auth_jwks_path=ISSUER_KEY_SET,
             vault_master_key=DEV_VAULT_MASTER_KEY,
         )
     settings = IntakeSettings(
-        service="intake", environment=environment, auth_issuer="urn:issuer", vault_master_key=KEY
+        service="intake",
+        environment=environment,
+        auth_issuer="urn:issuer",
+        auth_jwks_path=ISSUER_KEY_SET,
+        vault_master_key=KEY,
     )
     assert settings.master_key() == base64.b64decode(KEY)
 

@@ -156,7 +156,10 @@ async def test_commands_need_the_procedure_write_scope(
 
 async def test_every_command_has_an_openapi_example(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
-    commands = {path: item["post"] for path, item in paths.items() if "post" in item}
+    # a POST ending in /_zoek is a search (the auditors' access-log query every service has), not a command
+    commands = {
+        path: item["post"] for path, item in paths.items() if "post" in item and not path.endswith("/_zoek")
+    }
     assert len(commands) == len(COMMANDS)
     for path, operation in commands.items():
         example = operation["requestBody"]["content"]["application/json"]["example"]

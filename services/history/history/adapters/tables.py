@@ -109,6 +109,23 @@ erased_persons = sa.Table(
     sa.Column("ground", sa.String(40), nullable=False),
 )
 
+# The municipality's housing view (history.domain.housing): the household's registration (for its size),
+# its link to a municipality and its residence permit, immutable; the view is derived at query time.
+housing_facts = sa.Table(
+    "housing_facts",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("household_id", sa.String(36), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),  # registered | linked | permit
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("person_ids", Json, nullable=False),
+    sa.Column("municipality", sa.String(100), nullable=True, index=True),
+)
+
 
 def row_of(fact: Any) -> dict[str, Any]:
     """A fact dataclass as a row: its fields but the arrival `sequence` (the surrogate id is that),

@@ -8,6 +8,7 @@ applied here, server side, so no client ever receives an unrounded small count i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -25,6 +26,10 @@ PERSON_LEVEL = "history:read"
 STATISTICS = "statistics:read"
 FRESHNESS_WAIT_S = 5.0
 MAX_AFTER_IDS = 200
+# Event ids are UUIDs (shared/ids.py). Anything else can never be applied: refused at once, rather than
+# holding the request (and a database connection) for the whole wait only to answer 503.
+EVENT_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+AFTER_PATTERN = rf"^\s*({EVENT_ID}\s*(,\s*{EVENT_ID}\s*)*,?\s*)?$"  # empty: nothing to wait for
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
@@ -43,6 +48,10 @@ ResidenceHistoryRead = Annotated[AccessRecorder, Depends(reads_personal_data(RES
 TimelineRead = Annotated[AccessRecorder, Depends(reads_personal_data(PERSON_TIMELINE))]
 MovesRead = Annotated[AccessRecorder, Depends(reads_personal_data(MOVES_MONITORING))]
 ChildrenPolicyRead = Annotated[AccessRecorder, Depends(reads_personal_data(CHILDREN_POLICY))]
+HOUSING = ProcessingActivity(
+    "housing-status-holders", "Huisvestingswet 2014 art. 28 (taakstelling vergunninghouders)"
+)
+HousingRead = Annotated[AccessRecorder, Depends(reads_personal_data(HOUSING))]
 
 
 def disclosure_for(principal: Principal) -> Disclosure:
@@ -62,6 +71,8 @@ def applied_first(*scopes: str) -> Callable[..., Awaitable[Principal]]:
                 description="Event ids from a command's X-Event-Ids header, comma-separated: the "
                 f"answer waits (at most {FRESHNESS_WAIT_S:.0f} s) until the read side has applied them "
                 "all, else 503",
+                # documented here, checked below: after the scope, so a stranger learns nothing first
+                json_schema_extra={"pattern": AFTER_PATTERN},
             ),
         ] = None,
     ) -> Principal:
@@ -71,12 +82,14 @@ def applied_first(*scopes: str) -> Callable[..., Awaitable[Principal]]:
                 f"{', '.join(sorted(principal.scopes)) or 'none'}"
             )
         ids = [part.strip() for part in (after or "").split(",") if part.strip()]
-        if len(ids) > MAX_AFTER_IDS:
+        if len(ids) > MAX_AFTER_IDS or not all(re.fullmatch(EVENT_ID, id_) for id_ in ids):
+            reason = f"name at most {MAX_AFTER_IDS} event ids (UUIDs), comma-separated"
             raise Problem(
                 400,
                 "The request is not valid.",
-                f"name at most {MAX_AFTER_IDS} events",
+                reason,
                 code="invalid-request",
+                invalidParams=[{"name": "query.after", "code": "invalid", "reason": reason}],
             )
         if ids:
             done, applied = await wait_until_applied(runtime.units_of_work, ids, timeout_s=FRESHNESS_WAIT_S)

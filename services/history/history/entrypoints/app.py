@@ -7,10 +7,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from history.domain.housing import HOUSING_EVENTS
 from history.entrypoints.dashboard import router as dashboard_router
+from history.entrypoints.housing_routes import router as housing_router
 from history.entrypoints.routes import router
 from history.entrypoints.statistics_routes import router as statistics_router
 from history.service_layer.erasure import on_personal_data_erased
+from history.service_layer.housing import on_housing_fact
 from history.service_layer.moves import on_household_registered
 from history.service_layer.occupancy import on_location_fact
 from history.service_layer.residence import on_placement_fact
@@ -62,6 +65,8 @@ def _model_handlers() -> dict[str, dict[type[Event], Handler]]:
         "residence": {model: on_placement_fact for model in placement},
         "locations": {model: on_location_fact for model in locations},
         "persons": {HouseholdRegistered: on_household_registered},
+        # the municipality's housing view: registration (size), link to a municipality, permit
+        "housing": {model: on_housing_fact for model in HOUSING_EVENTS},
         "timeline": timeline,  # with erased_persons: which persons' facts lose their personal fields
     }
 
@@ -98,7 +103,7 @@ DEFINITION = ServiceDefinition(
     title="asielketen history (read side)",
     description="Residence history per person, rebuilt from every agency's events on Kafka. Read-only.",
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[router, statistics_router, dashboard_router],
+    routers=[router, statistics_router, housing_router, dashboard_router],
     consumers=consumers,
     publishes=False,
 )

@@ -6,9 +6,9 @@ service keeps its partitions — until it reaches the end offsets Kafka reported
 progress line and, at the end, events per second. A full rebuild (no MODEL named) then carries the
 positions of the consumer `history`, so it can replace the live one (blue/green): point
 `HISTORY_DATABASE_URL` at it; the service catches up from those positions. Naming models (residence,
-locations, persons, timeline) rebuilds only those — faster, for checking one projection after a fix with
-`asielketen checksum URL --model M` against the live one; such a database is not a replacement, so its
-positions keep the rebuild's own consumer name.
+locations, persons, timeline, housing) rebuilds only those — faster, for checking one projection after a
+fix with `asielketen checksum URL --model M` against the live one; such a database is not a replacement,
+so its positions keep the rebuild's own consumer name.
 
 `asielketen checksum [URL] [--model M]` prints a SHA-256 per table of the read models and one over all:
 the rows in a fixed order without surrogate keys, so two databases built from the same events give the
@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from history.adapters.tables import (
     erased_persons,
     household_members,
+    housing_facts,
     location_facts,
     persons,
     placement_facts,
@@ -62,6 +63,7 @@ MODEL_TABLES: dict[str, tuple[str, ...]] = {
     "locations": ("location_facts",),
     "persons": ("persons",),
     "timeline": ("household_members", "timeline", "erased_persons"),
+    "housing": ("housing_facts",),
 }
 TABLES: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "placement_facts": (placement_facts, ("event_id",)),
@@ -70,6 +72,7 @@ TABLES: dict[str, tuple[sa.Table, tuple[str, ...]]] = {
     "household_members": (household_members, ("household_id", "person_id")),
     "timeline": (timeline, ("person_id", "event_id")),
     "erased_persons": (erased_persons, ("person_id",)),
+    "housing_facts": (housing_facts, ("event_id",)),
 }
 
 

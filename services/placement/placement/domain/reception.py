@@ -83,6 +83,9 @@ class Reception:
     proposals: dict[str, Proposal] = field(default_factory=dict)
     linked_municipality: str | None = None
     ended: bool = False
+    # The valid time the current stay began: its placement or move, as corrected (see `fold_stream`).
+    # A move or an end of reception dated before it would reorder the person's stays on the read side.
+    since: datetime | None = None
 
     @property
     def size(self) -> int:
@@ -159,6 +162,16 @@ def _in_reception(state: Reception | None, household_id: str) -> Reception:
     if state.ended:
         raise RuleViolation(f"the reception of household {household_id} has ended", code="reception-ended")
     return state
+
+
+def _check_not_before_current_stay(state: Reception, occurred_at: datetime, what: str) -> None:
+    if state.since is not None and occurred_at < state.since:
+        raise RuleViolation(
+            f"{what} dated {occurred_at.isoformat()} lies before the household's current stay began "
+            f"({state.since.isoformat()}); the person's stays keep their order — correct the earlier move "
+            "instead",
+            code="before-current-stay",
+        )
 
 
 def _check_target(members: tuple[Member, ...], target: Location) -> None:
@@ -295,6 +308,7 @@ def transfer(state: Reception | None, target: Location, command: TransferHouseho
         raise RuleViolation(
             f"household {command.household_id} already stays at {target.name}", code="already-there"
         )
+    _check_not_before_current_stay(current, command.occurred_at, "a move")
     _check_target(current.members, target)
     _check_transition(current, target, command)
     _check_children_policy(current, command)
@@ -363,6 +377,7 @@ def link_to_municipality(
 
 def end_reception(state: Reception | None, household_id: str, command: EndReception) -> list[Event]:
     current = _in_reception(state, household_id)
+    _check_not_before_current_stay(current, command.occurred_at, "an end of reception")
     if command.reason is ReceptionEndReason.HOUSED and current.linked_municipality is None:
         raise RuleViolation(
             "a household is housed by the municipality it is linked to; link it first", code="not-linked"
@@ -455,6 +470,7 @@ def evolve(state: Reception | None, event: Event) -> Reception | None:
                     members=(member,),
                     location_id=event.location_id,
                     location_type=event.location_type,
+                    since=event.occurred_at,
                 )
             return replace(state, members=(*state.members, member))
         case ResidentTransferred() if state is not None:
@@ -480,6 +496,7 @@ def evolve(state: Reception | None, event: Event) -> Reception | None:
                 process_moved=state.process_moved or event.reason is MoveReason.PROCESS,
                 assessments=assessments,
                 proposals={},
+                since=event.occurred_at,
             )
         case ChildInterestAssessed() if state is not None:
             assessment = Assessment(assessment_id=event.assessment_id, justification=event.justification)
@@ -497,6 +514,25 @@ def evolve(state: Reception | None, event: Event) -> Reception | None:
             return replace(state, linked_municipality=event.municipality)
         case ResidentLeftReception() if state is not None:
             return replace(state, ended=True)
+    return state
+
+
+def fold_stream(history: Sequence[tuple[str, Event]]) -> Reception | None:
+    """The state of a reception stream given as (event id, event): the fold of `evolve`, with `since`
+    following a correction of the move that began the current stay (which `evolve` alone cannot tell:
+    a correction names the corrected fact by its id, and events do not carry their ids)."""
+    state: Reception | None = None
+    began_current_stay: set[str] = set()  # the member facts of the placement or move that began it
+    for event_id, event in history:
+        before = state
+        state = evolve(state, event)
+        if isinstance(event, ResidentPlaced | ResidentTransferred):
+            if before is None or before.location_id != event.location_id:
+                began_current_stay = set()
+            began_current_stay.add(event_id)
+        elif isinstance(event, ResidentTransferCorrected) and event.corrected_event_id in began_current_stay:
+            assert state is not None
+            state = replace(state, since=event.occurred_at)
     return state
 
 

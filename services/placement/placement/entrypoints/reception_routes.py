@@ -248,6 +248,7 @@ async def housed(
     description="Hard constraints first (type, room, closing, open water with children), then fewest moves, "
     "staying near (family, province, school region), the province's share of the national target, and "
     "avoiding locations flagged to be avoided.",
+    responses={404: {"description": "The `householdId` names no household this service knows"}},
     openapi_extra={
         "requestBody": {
             "content": {

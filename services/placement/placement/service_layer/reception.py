@@ -47,7 +47,7 @@ class LoadedReception:
 
 async def load_reception(uow: UnitOfWork, household_id: str) -> LoadedReception:
     recorded = await uow.events.read_stream(reception.stream_id(household_id))
-    return LoadedReception(fold(reception.evolve, (r.event for r in recorded)), len(recorded))
+    return LoadedReception(reception.fold_stream([(r.envelope.id, r.event) for r in recorded]), len(recorded))
 
 
 async def get_reception(uow: UnitOfWork, household_id: str, if_match: int | None = None) -> LoadedReception:
@@ -330,10 +330,10 @@ async def correct_move(
 ) -> list[str]:
     """Correct the valid time of a registered move; returns the ids of the corrected member facts."""
     recorded = await uow.events.read_stream(reception.stream_id(household_id))
-    state = fold(reception.evolve, (r.event for r in recorded))
+    history = [(r.envelope.id, r.event) for r in recorded]
     new_events = reception.correct_move(
-        state,
-        [(r.envelope.id, r.event) for r in recorded],
+        reception.fold_stream(history),
+        history,
         CorrectMove(household_id=household_id, event_id=event_id, occurred_at=occurred_at, now=now),
     )
     await uow.events.append(reception.stream_id(household_id), len(recorded), new_events, context)

@@ -1,0 +1,352 @@
+"""Benchmark: the intake service over HTTP (2 workers), the way from a command to the read side, the
+outbox relay, and the services' memory.
+
+    .venv/bin/python -m bench.http    (make bench-http)
+
+Starts a Kafka broker of its own (deploy/kafka/kafka.sh) and uses the machine's PostgreSQL; runs intake
+(uvicorn, 2 worker processes) and the read side (history, 1 process) on fresh databases, as `make run`
+runs them. The command is intake's household registration (`POST /v1/households`, two members: three
+events). Then:
+1. *throughput*: `--clients` concurrent clients register households for `--seconds`, each sending its
+   next command when the last is answered (closed loop): commands/s answered 201;
+2. *latency at fixed offered loads*: a command every 1/rate s whatever the answers (open loop, so a slow
+   answer cannot lower the load), at each of `--rates` for `--seconds`: p50/p99 of the time to the 201;
+3. *end-to-end lag* at the same loads: from the 201 to the moment the read side applied the command's
+   last event (its consumer's `processed_at`, same machine clock): p50/p99;
+4. *relay*: with intake stopped, `--relay-events` events are appended to its store (100 per
+   transaction); intake is started again and the time from its first published event to an empty
+   outbox gives the relay's events/s into Kafka;
+5. *memory*: the peak resident set (VmHWM) of each process: intake's workers and the read side, read at
+   the end of the run.
+Writes its section of BENCHMARKS.md. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import sqlalchemy as sa
+
+from bench.report import load_average, peak_memory_mb, percentile, run_line, write_section
+from history.service_layer.freshness import CONSUMER
+from shared.auth import ensure_dev_keys, mint_token
+from shared.contracts import chain_registry
+from shared.contracts.placement import LocationPlacesTaken
+from shared.eventstore import CommandContext, UnitOfWorkFactory
+from shared.eventstore.database import create_engine, session_factory
+from shared.eventstore.schema import outbox, processed_events
+from shared.ids import new_id
+from shared.kafka import ensure_topics
+from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
+from shared.supervisor import start_service
+from tests.helpers import VAULT_TEST_KEY
+from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_BASE, POSTGRES_SCRIPT, free_port
+
+SECTION = "## HTTP commands, end-to-end lag, outbox relay and memory"
+RELAY_TOPIC = "bench.relay"
+REGISTRATION = {
+    "channel": "ter-apel",
+    "arrivalGroup": "first-application",
+    "members": [
+        {"role": "adult", "relation": "head", "birthYear": 1988, "nationality": "SYR"},
+        {"role": "child", "relation": "child", "birthYear": 2016, "nationality": "SYR"},
+    ],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    latency_ms: float
+    answered_at: datetime
+    event_ids: tuple[str, ...]
+
+
+@dataclass
+class Stack:
+    work: Path
+    bootstrap: str
+    databases: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]]
+    urls: dict[str, str]
+    token: str
+
+    def environment(self, service: str) -> dict[str, str]:
+        return dict(
+            os.environ,
+            ASIELKETEN_ENV="test",
+            ASIELKETEN_DATA_DIR=str(self.work),
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
+            AUTH_JWKS_PATH=str(self.work / "auth" / "jwks.json"),
+            VAULT_MASTER_KEY=VAULT_TEST_KEY,
+            **{f"{service.upper()}_DATABASE_URL": self.databases[service]},
+        )
+
+    async def start(self, service: str, factory: str, workers: int = 1) -> None:
+        port = free_port()
+        self.processes[service] = start_service(
+            factory, port, self.environment(service), self.work / f"{service}.log", workers=workers
+        )
+        self.urls[service] = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                if self.processes[service].poll() is not None:
+                    raise RuntimeError(f"{service} exited; see {self.work / f'{service}.log'}")
+                try:
+                    if (await client.get(f"{self.urls[service]}/ready")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"{service} did not become ready")
+
+    def stop(self, service: str) -> None:
+        process = self.processes.pop(service)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def fresh_database(purpose: str) -> str:
+    name = f"bench_http_{purpose}_{new_id().replace('-', '')[-10:]}"
+    connection = await asyncpg.connect("postgresql://asielketen:asielketen@127.0.0.1:5432/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return f"{POSTGRES_BASE}/{name}"
+
+
+async def register(client: httpx.AsyncClient) -> Answer:
+    started = time.perf_counter()
+    response = await client.post("/v1/households", json=REGISTRATION)
+    latency_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 201:
+        raise RuntimeError(f"registration answered {response.status_code}: {response.text[:300]}")
+    return Answer(latency_ms, datetime.now(UTC), tuple(response.headers["X-Event-Ids"].split(",")))
+
+
+def client_for(stack: Stack) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=stack.urls["intake"],
+        headers={"Authorization": f"Bearer {stack.token}"},
+        timeout=30,
+        limits=httpx.Limits(max_connections=400, max_keepalive_connections=400),
+    )
+
+
+async def closed_loop(stack: Stack, clients: int, seconds: float) -> float:
+    """Commands/s answered when `clients` each send the next command once the last is answered."""
+    answered = 0
+    deadline = time.monotonic() + seconds
+
+    async def one_client(client: httpx.AsyncClient) -> None:
+        nonlocal answered
+        while time.monotonic() < deadline:
+            await register(client)
+            answered += 1
+
+    async with client_for(stack) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(one_client(client) for _ in range(clients)))
+        return answered / (time.monotonic() - started)
+
+
+async def open_loop(stack: Stack, rate: float, seconds: float) -> list[Answer]:
+    """A command every 1/`rate` s for `seconds`, each on its own task, whatever the answers."""
+    loop = asyncio.get_running_loop()
+    async with client_for(stack) as client:
+        started = loop.time()
+        tasks = []
+        for n in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
+            tasks.append(asyncio.create_task(register(client)))
+        return list(await asyncio.gather(*tasks))
+
+
+async def applied_at(history_url: str, answers: list[Answer], timeout_s: float = 300) -> list[float]:
+    """Per command, ms from its 201 to the read side's applying its last event."""
+    wanted = {event_id for answer in answers for event_id in answer.event_ids}
+    engine = create_engine(history_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            async with engine.connect() as connection:
+                rows = (
+                    await connection.execute(
+                        sa.select(processed_events.c.event_id, processed_events.c.processed_at).where(
+                            processed_events.c.consumer == CONSUMER,
+                            processed_events.c.event_id.in_(wanted),
+                        )
+                    )
+                ).all()
+            moments = {event_id: moment for event_id, moment in rows}
+            if len(moments) == len(wanted):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the read side applied {len(moments)} of {len(wanted)} events")
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+    return [
+        (max(moments[event_id] for event_id in answer.event_ids) - answer.answered_at).total_seconds() * 1000
+        for answer in answers
+    ]
+
+
+async def relay_rate(stack: Stack, events: int) -> float:
+    """Events/s the outbox relay publishes, from its first publication to an empty outbox."""
+    stack.stop("intake")
+    # A topic of its own, so that no consumer of intake's events sees these
+    await ensure_topics(stack.bootstrap, {RELAY_TOPIC: 6})
+    engine = create_engine(stack.databases["intake"])
+    units = UnitOfWorkFactory(
+        session_factory(engine), chain_registry(), source="/bench/relay", topic=RELAY_TOPIC
+    )
+    context = CommandContext(actor="BENCH:relay", correlation_id=new_id())
+    for _ in range(events // 100):
+        stream = f"bench-relay-{new_id()}"
+        async with units() as uow:
+            taken = [
+                LocationPlacesTaken(
+                    location_id=stream, household_id=new_id(), places=1, occurred_at=datetime.now(UTC)
+                )
+                for _ in range(100)
+            ]
+            await uow.events.append(stream, 0, taken, context)
+            await uow.commit()
+
+    async def backlog() -> int:
+        async with engine.connect() as connection:
+            return int(
+                (await connection.execute(sa.select(sa.func.count()).select_from(outbox))).scalar_one()
+            )
+
+    try:
+        full = await backlog()
+        starting = asyncio.create_task(stack.start("intake", "intake.entrypoints.app:create_app"))
+        # polled: the relay runs in another process, nothing here could be awaited instead
+        while await backlog() == full:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        first = time.monotonic()
+        while await backlog() > 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        elapsed = time.monotonic() - first
+        await starting
+    finally:
+        await engine.dispose()
+    return full / elapsed
+
+
+async def measure(arguments: argparse.Namespace, stack: Stack) -> str:
+    await stack.start("history", "history.entrypoints.app:create_app")
+    await stack.start("intake", "intake.entrypoints.app:create_app", workers=2)
+    async with client_for(stack) as client:  # warm-up: connections, caches, topics, consumers
+        for _ in range(100):
+            await register(client)
+    throughput = await closed_loop(stack, arguments.clients, arguments.seconds)
+    print(f"throughput: {throughput:,.0f} commands/s with {arguments.clients} clients", flush=True)
+    rows = []
+    for rate in arguments.rates:
+        answers = await open_loop(stack, rate, arguments.seconds)
+        latencies = [answer.latency_ms for answer in answers]
+        lags = await applied_at(stack.databases["history"], answers)
+        achieved = len(answers) / arguments.seconds
+        row = (
+            f"| {rate:,.0f} | {achieved:,.0f} | {statistics.median(latencies):.1f} ms | "
+            f"{percentile(latencies, 0.99):.1f} ms | {statistics.median(lags):.0f} ms | "
+            f"{percentile(lags, 0.99):.0f} ms |"
+        )
+        print(row, flush=True)
+        rows.append(row)
+    memory = {
+        "intake (2 workers)": peak_memory_mb(stack.processes["intake"].pid),
+        "read side": peak_memory_mb(stack.processes["history"].pid),
+    }
+    relay = await relay_rate(stack, arguments.relay_events)
+    print(f"relay: {relay:,.0f} events/s", flush=True)
+    memory_line = "; ".join(
+        f"{name}: " + ", ".join(f"{mb:,.0f} MB" for mb in sorted(peaks.values(), reverse=True))
+        for name, peaks in memory.items()
+    )
+    return "\n".join(
+        [
+            f"- Throughput, {arguments.clients} clients in a closed loop for {arguments.seconds:.0f} s: "
+            f"**{throughput:,.0f} commands/s** (each command appends 3 events).",
+            f"- Outbox relay, {arguments.relay_events:,} events waiting: **{relay:,.0f} events/s** "
+            "into Kafka.",
+            "- Peak resident memory (VmHWM, per process, largest first; uvicorn's parent and helper "
+            f"processes included): {memory_line}.",
+            "",
+            "| offered commands/s | sent commands/s | latency p50 | latency p99 | lag to read side p50 | "
+            "lag p99 |",
+            "|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+
+
+def main(arguments: argparse.Namespace) -> int:
+    subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
+    started, before = time.monotonic(), load_average()
+    work = Path(tempfile.mkdtemp(prefix="asielketen-bench-http-"))
+    kafka_dir, port = work / "kafka", free_port()
+    subprocess.run([str(KAFKA_SCRIPT), "start", str(kafka_dir), str(port)], check=True)
+    private_key_path, _ = ensure_dev_keys(work / "auth")
+    token = mint_token(
+        private_key_path.read_bytes(), agency="AVIM", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
+    )
+    databases = {name: asyncio.run(fresh_database(name)) for name in ("intake", "history")}
+    stack = Stack(work, f"127.0.0.1:{port}", databases, {}, {}, token)
+    try:
+        body = asyncio.run(measure(arguments, stack))
+    finally:
+        for service in list(stack.processes):
+            stack.stop(service)
+        subprocess.run([str(KAFKA_SCRIPT), "stop", str(kafka_dir)], check=False)
+    minutes = (time.monotonic() - started) / 60
+    rates = " ".join(f"{rate:g}" for rate in arguments.rates)
+    new = "\n".join(
+        [
+            SECTION,
+            "",
+            f"`.venv/bin/python -m bench.http --clients {arguments.clients} --seconds {arguments.seconds:g} "
+            f"--rates {rates} --relay-events {arguments.relay_events}` (`make bench-http`): intake with 2",
+            "uvicorn workers and the read side as processes on fresh PostgreSQL databases and a Kafka",
+            "broker of their own; the command is a household registration (`POST /v1/households`, 3",
+            "events). Latency: request sent to 201 received, at a fixed offered load (open loop). Lag: 201",
+            "received to the read side's applying the command's last event (its consumer's",
+            "`processed_at`). The load generator runs on the same 2 cores as everything it measures.",
+            "",
+            run_line(minutes, f"{before}, then {load_average()}"),
+            "",
+            body,
+        ]
+    )
+    print(new, flush=True)
+    write_section(new)
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients for the throughput")
+    parser.add_argument("--seconds", type=float, default=20, help="duration of each load")
+    parser.add_argument("--rates", type=float, nargs="+", default=[50, 100, 200], help="offered loads")
+    parser.add_argument("--relay-events", type=int, default=20_000, help="events waiting for the relay")
+    raise SystemExit(main(parser.parse_args()))

@@ -7,14 +7,15 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test lint format clean bench bench-append bench-http bench-rebuild vendor-charts
+.PHONY: help venv run test lint format clean bench bench-append bench-import bench-http bench-rebuild vendor-charts
 
 help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
 	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
 	@echo "make lint   ruff, mypy and the import contracts only"
-	@echo "make bench          the benchmark suite: bench-append, bench-http, then bench-rebuild with 1,000,000 events"
+	@echo "make bench          the benchmark suite: bench-append, bench-import, bench-http, then bench-rebuild with 1,000,000 events"
 	@echo "make bench-append [APPEND_EVENTS=3000]  event-store append vs raw INSERT and eventsourcing"
+	@echo "make bench-import [IMPORT_EVENTS=100000]  asielketen import vs raw COPY of the same rows"
 	@echo "make bench-http     intake over HTTP (2 workers), lag to the read side, outbox relay, memory"
 	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
 	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
@@ -38,12 +39,17 @@ test: $(STAMP)
 # Not part of `make test`: benchmarks, measured and written to BENCHMARKS.md, never asserted.
 bench: $(STAMP)
 	$(MAKE) bench-append
+	$(MAKE) bench-import
 	$(MAKE) bench-http
 	$(MAKE) bench-rebuild EVENTS=1000000
 
 APPEND_EVENTS ?= 3000
 bench-append: $(STAMP)
 	$(VENV)/bin/python -m bench.append --events $(APPEND_EVENTS)
+
+IMPORT_EVENTS ?= 100000
+bench-import: $(STAMP)
+	$(VENV)/bin/python -m bench.import_ --events $(IMPORT_EVENTS)
 
 bench-http: $(STAMP)
 	@deploy/kafka/kafka.sh fetch

@@ -5,7 +5,8 @@
 On the machine's PostgreSQL (deploy/postgres), each configuration appends `--events` events, one event per
 transaction, into a database of its own made for that run, and is timed from the first append to the last
 commit:
-- *ours*: `EventStore.append` through a `UnitOfWork` (version check, the event row, its outbox row, commit),
+- *ours*: `EventStore.append` through a `UnitOfWork` (on PostgreSQL one statement for the version check,
+  the event row and its outbox row; then the commit),
   each writer appending to a stream of its own, as a command handler does;
 - *raw asyncpg*: one single-row `INSERT` of the same row into the same migrated `events` table per
   transaction, nothing else (the limit: what one round trip and one commit cost);
@@ -38,6 +39,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy.engine import make_url
 
+from bench.report import load_average, replace_table_section
 from shared.contracts import chain_registry
 from shared.contracts.placement import LocationPlacesTaken
 from shared.eventstore import CommandContext, UnitOfWorkFactory
@@ -243,10 +245,12 @@ def section(
         f"`.venv/bin/python -m bench.append --events {events} --runs {runs}` (`make bench-append`): each",
         "configuration appends that many events, one event per transaction, into a fresh PostgreSQL",
         "database; the figure is the median of the rounds (the configurations take turns within a round).",
-        "*ours*: `EventStore.append` through a `UnitOfWork` (version check, event row, outbox row, commit).",
+        "*ours*: `EventStore.append` through a `UnitOfWork` (BEGIN; version check, event row and outbox row",
+        "in one statement; COMMIT).",
         "*raw asyncpg*: one single-row `INSERT` into the same `events` table per transaction (the limit).",
         "*eventsourcing*: the PyPI library (psycopg 3), one new aggregate event per `save()` (the anchor);",
-        "its writers are threads.",
+        "its writers are threads. All three talk plain TCP to the loopback server (`PGSSLMODE=disable`, as",
+        "our engine does for a loopback host); runs before 2026-11-30 06:00 UTC had all three on TLS.",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
         f"in {minutes:.0f} min. **Load average {load}** (1, 5, 15 min) at the start and the end: where",
@@ -272,23 +276,15 @@ def section(
 def with_section(text: str, new: str) -> str:
     """The report with the append section's text and table replaced (or put in, above the rebuild
     section); the notes under the table stay, to be revised by whoever reads the new figures."""
-    lines = text.splitlines()
-    if SECTION in lines:
-        start = lines.index(SECTION)
-        end = next(n for n in range(start, len(lines)) if lines[n].startswith("| writers |"))
-        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
-            end += 1
-        return "\n".join([*lines[:start], *new.splitlines(), *lines[end + 1 :]]) + "\n"
-    start = next(n for n, line in enumerate(lines) if line.startswith(NEXT_SECTION))
-    return "\n".join([*lines[:start], *new.splitlines(), "", *lines[start:]]) + "\n"
-
-
-def load_average() -> str:
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return replace_table_section(text, new, table_header="| writers |", insert_before=NEXT_SECTION)
 
 
 def main(events: int, runs: int) -> int:
     subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
+    # All three talk plain TCP to the loopback server, as our engine does by default
+    # (shared/eventstore/database.py): asyncpg and libpq (the library's psycopg) both read PGSSLMODE.
+    # Runs before 2026-11-30 05:40 UTC had all three on TLS (their default, sslmode=prefer).
+    os.environ.setdefault("PGSSLMODE", "disable")
     started, before = time.monotonic(), load_average()
     rates = measure(events, runs)
     load = f"{before}, then {load_average()}"

@@ -24,6 +24,22 @@ def replace_section(text: str, new: str) -> str:
     return "\n".join([*lines[:start], *new.rstrip("\n").splitlines(), *tail]) + "\n"
 
 
+def replace_table_section(text: str, new: str, *, table_header: str, insert_before: str) -> str:
+    """`text` with the section `new` starts with replaced from its heading to the end of its table (the
+    one whose header line starts with `table_header`), so that notes written under the table stay; or,
+    when the report has no such section yet, `new` put in above the heading `insert_before`."""
+    heading = new.splitlines()[0]
+    lines = text.splitlines()
+    if heading in lines:
+        start = lines.index(heading)
+        end = next(n for n in range(start, len(lines)) if lines[n].startswith(table_header))
+        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+            end += 1
+        return "\n".join([*lines[:start], *new.splitlines(), *lines[end + 1 :]]) + "\n"
+    start = next(n for n, line in enumerate(lines) if line.startswith(insert_before))
+    return "\n".join([*lines[:start], *new.splitlines(), "", *lines[start:]]) + "\n"
+
+
 def write_section(new: str) -> None:
     REPORT.write_text(replace_section(REPORT.read_text() if REPORT.exists() else "# Benchmarks\n", new))
 

@@ -7,6 +7,8 @@ asielketen migrate SERVICE               bring one service's database to the new
 asielketen rebuild [MODEL ...] --into URL  rebuild the read side (or some models) from offset 0 into a
                                          fresh database
 asielketen checksum [URL] [--model M]    a deterministic checksum of the read side's models
+asielketen import SERVICE FILE          bulk-import events (JSON lines, one CloudEvent a line) into a
+                                         service's event store, all or nothing (docs/operations.md)
 asielketen dlq list CONSUMER             what a consumer dead-lettered: offset, time, reason, type, event
 asielketen dlq show CONSUMER OFFSET      one dead-lettered message: its headers, error and payload
 asielketen dlq replay CONSUMER OFFSET    after a fix: forget the dead-lettering in the consumer's
@@ -131,6 +133,69 @@ def cmd_checksum(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import asyncpg
+    from sqlalchemy.exc import IntegrityError
+
+    from shared.eventstore.bulk_import import ImportRefused, import_events
+    from shared.eventstore.database import create_engine
+    from shared.kafka import events_topic
+    from shared.settings import ServiceSettings
+
+    definition = importlib.import_module(SERVICES[args.service][0].split(":")[0]).DEFINITION
+    if not definition.publishes:
+        print(f"asielketen import: {args.service} keeps no event stream of its own", file=sys.stderr)
+        return 2
+    settings = ServiceSettings.load(args.service)  # the database and the event source are all it needs
+    url = args.database_url or settings.database_url
+    printed_at = [0.0]
+
+    def progress(events: int, seconds: float) -> None:
+        if seconds - printed_at[0] >= 1.0:  # a line a second at most
+            printed_at[0] = seconds
+            print(
+                f"imported {events:,} events ({events / seconds:,.0f} events/s)", file=sys.stderr, flush=True
+            )
+
+    async def run() -> None:
+        engine = create_engine(url, pool_size=1)
+        try:
+            summary = await import_events(
+                engine,
+                Path(args.file),
+                definition.registry(),
+                source=settings.event_source,
+                topic=events_topic(args.service),
+                publish=not args.no_publish,
+                batch_size=args.batch_size,
+                progress=progress,
+            )
+        finally:
+            await engine.dispose()
+        published = "with outbox rows (the relay publishes them)" if summary.published else "not published"
+        print(
+            f"imported {summary.events:,} events in {summary.streams:,} streams from {args.file} "
+            f"in {summary.seconds:.1f} s ({summary.per_second:,.0f} events/s), {published}"
+        )
+
+    try:
+        asyncio.run(run())
+    except ImportRefused as refused:
+        print(f"asielketen import: {args.file}: {refused}; nothing was imported", file=sys.stderr)
+        return 1
+    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
+        # Checked lines that still collide: the service wrote to one of the file's streams meanwhile.
+        print(
+            f"asielketen import: a concurrent write to the store ({error}); nothing was imported",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as error:
+        print(f"asielketen import: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     return int(importlib.import_module("simulator.cli").run(args))
 
@@ -225,6 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     checksum.add_argument("database_url", nargs="?", default=None, help="default: HISTORY_DATABASE_URL")
     checksum.add_argument("--model", action="append", help="only this read model (repeatable)")
     checksum.set_defaults(func=cmd_checksum)
+
+    bulk = sub.add_parser("import", help="bulk-import events from a JSON-lines file, all or nothing")
+    bulk.add_argument("service", choices=sorted(name for name in SERVICES if name != "history"))
+    bulk.add_argument("file", help="one CloudEvent (JSON) per line, see docs/operations.md")
+    bulk.add_argument("--database-url", default=None, help="default: <SERVICE>_DATABASE_URL")
+    bulk.add_argument(
+        "--no-publish", action="store_true", help="history only: no outbox rows, nothing goes to Kafka"
+    )
+    bulk.add_argument("--batch-size", type=int, default=5000, help="lines checked and written at a time")
+    bulk.set_defaults(func=cmd_import)
 
     dead = sub.add_parser("dlq", help="list, show or replay a consumer's dead-lettered messages")
     dead.add_argument("action", choices=["list", "show", "replay"])

@@ -15,6 +15,7 @@ Contract (the same on SQLite and PostgreSQL, proven by tests/contract/test_event
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.contracts import Event, EventRegistry
 from shared.envelope import Envelope
@@ -98,9 +99,6 @@ class EventStore:
     ) -> list[RecordedEvent]:
         if not new_events:
             return []
-        current = await self.version(stream_id)
-        if current != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, current)
         recorded_at = datetime.now(UTC)
         envelopes = [
             Envelope(
@@ -122,17 +120,12 @@ class EventStore:
             )
             for offset, event in enumerate(new_events, start=1)
         ]
-        rows = [_row(envelope) for envelope in envelopes]
+        connection = await self._session.connection()
         try:
-            result = await self._session.execute(
-                insert(events_table).returning(events_table.c.position, sort_by_parameter_order=True),
-                rows,
-            )
-            positions = [int(p) for p in result.scalars().all()]
-            await self._session.execute(
-                insert(outbox_table),
-                [{"event_position": position, "topic": self._topic} for position in positions],
-            )
+            if connection.dialect.name == "postgresql":
+                positions = await self._insert_checked(connection, stream_id, expected_version, envelopes)
+            else:
+                positions = await self._insert_after_version_check(stream_id, expected_version, envelopes)
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version, None) from error
         self.appended += len(envelopes)
@@ -147,6 +140,59 @@ class EventStore:
             RecordedEvent(position, envelope, event)
             for position, envelope, event in zip(positions, envelopes, new_events, strict=True)
         ]
+
+    async def _insert_checked(
+        self, connection: AsyncConnection, stream_id: str, expected_version: int, envelopes: list[Envelope]
+    ) -> list[int]:
+        """PostgreSQL: the version check, the events and their outbox rows in one statement, one round
+        trip (_APPEND_CHECKED). The check and the insert see one snapshot; a concurrent append that
+        commits in between makes the insert wait and then fail on the unique (stream, version) key."""
+        first = envelopes[0]
+        result = await connection.exec_driver_sql(
+            _APPEND_CHECKED,
+            (
+                stream_id,
+                expected_version,
+                self._topic,
+                _utc(first.time),
+                first.actor,
+                first.correlationid,
+                first.causationid,
+                first.traceparent,
+                [envelope.id for envelope in envelopes],
+                [envelope.type for envelope in envelopes],
+                [envelope.schemaversion for envelope in envelopes],
+                [envelope.subject for envelope in envelopes],
+                [_utc(envelope.occurredat) for envelope in envelopes],
+                [envelope.legalbasis for envelope in envelopes],
+                [json.dumps(envelope.data) for envelope in envelopes],
+            ),
+        )
+        rows = result.all()
+        current = int(rows[0].current_version)
+        if current != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, current)
+        by_id = {row.event_id: int(row.position) for row in rows}
+        return [by_id[envelope.id] for envelope in envelopes]
+
+    async def _insert_after_version_check(
+        self, stream_id: str, expected_version: int, envelopes: list[Envelope]
+    ) -> list[int]:
+        """SQLite: every transaction begins IMMEDIATE, so nobody writes between the check and the insert;
+        three statements on an embedded database cost no round trips."""
+        current = await self.version(stream_id)
+        if current != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, current)
+        result = await self._session.execute(
+            insert(events_table).returning(events_table.c.position, sort_by_parameter_order=True),
+            [_row(envelope) for envelope in envelopes],
+        )
+        positions = [int(p) for p in result.scalars().all()]
+        await self._session.execute(
+            insert(outbox_table),
+            [{"event_position": position, "topic": self._topic} for position in positions],
+        )
+        return positions
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         result = await self._session.execute(
@@ -169,6 +215,42 @@ class EventStore:
         envelope = envelope_from_row(row, source=self._source)
         event = self._registry.decode(envelope.type, envelope.schemaversion, envelope.data)
         return RecordedEvent(int(row["position"]), envelope, event)
+
+
+# One append on PostgreSQL, one round trip: the stream's current version, the events (only if the stream
+# is at the expected version) and one outbox row per event; it always returns one row with the current
+# version, plus the position of every event inserted. A client's fabricated expected version ahead of the
+# stream inserts nothing (no gap), as a stale one does. Values shared by the events of one append are
+# scalars, the rest arrays (one element per event), so the statement text, and with it the prepared
+# statement that asyncpg keeps per connection, is the same for any number of events.
+_APPEND_CHECKED = """
+WITH current_version AS (
+    SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
+), appended AS (
+    INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, subject, occurred_at,
+                        recorded_at, actor, correlation_id, causation_id, legal_basis, traceparent, payload)
+    SELECT new.event_id, $1, $2 + new.n, new.event_type, new.schema_version, new.subject, new.occurred_at,
+           $4, $5, $6, $7, new.legal_basis, $8, new.payload::jsonb
+    FROM unnest($9::varchar[], $10::varchar[], $11::int[], $12::varchar[], $13::timestamptz[],
+                $14::varchar[], $15::text[])
+         WITH ORDINALITY AS new(event_id, event_type, schema_version, subject, occurred_at, legal_basis,
+                                payload, n)
+    WHERE (SELECT version FROM current_version) = $2
+    ORDER BY new.n
+    RETURNING position, event_id
+), outboxed AS (
+    INSERT INTO outbox (event_position, topic) SELECT position, $3 FROM appended ORDER BY position
+)
+SELECT current_version.version AS current_version, appended.position, appended.event_id
+FROM current_version LEFT JOIN appended ON true
+"""
+
+
+def _utc(moment: datetime) -> datetime:
+    """As the timestamp columns' own conversion (schema.UTCDateTime) does for the ORM path."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; give a time zone")
+    return moment.astimezone(UTC)
 
 
 def _row(envelope: Envelope) -> dict[str, object]:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.eventstore import ConcurrencyConflict, EventStore, RecordedEvent, UnitOfWorkFactory
-from shared.eventstore.schema import events, outbox, processed_events
+from shared.eventstore import ConcurrencyConflict, RecordedEvent, UnitOfWorkFactory
+from shared.eventstore.schema import consumer_positions, events, outbox, processed_events
 from shared.ids import new_id
 from tests.fixtures import NewDatabase
 from tests.helpers import (
@@ -140,18 +141,21 @@ async def test_a_stale_expected_version_is_refused_and_writes_nothing(store: Sto
     assert await outbox_rows(store.engine) == outbox_before
 
 
-def hold_after_version_check(
-    store: EventStore, mine: asyncio.Event, everyone: Iterable[asyncio.Event]
-) -> None:
-    checking = store.version
-
-    async def version_then_wait(stream_id: str) -> int:
-        version = await checking(stream_id)
-        mine.set()
-        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in everyone)), 10)
-        return version
-
-    store.version = version_then_wait  # type: ignore[method-assign]
+async def until_a_writer_waits_for_a_lock(engine: AsyncEngine) -> None:
+    """PostgreSQL: wait until some session of this database is blocked on a lock — here, the second
+    writer's insert waiting on the unique-key entries that the first writer's uncommitted insert holds."""
+    async with engine.connect() as connection:
+        for _ in range(1000):
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the second writer never waited for the first")
 
 
 async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits(store: Store) -> None:
@@ -160,7 +164,6 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
     await append(store, stream, expected=0)
     outbox_before = await outbox_rows(store.engine)
     started = {name: asyncio.Event() for name in ("a", "b")}
-    checked = {name: asyncio.Event() for name in ("a", "b")}
     proposals = {name: [places_taken(stream, 5), places_taken(stream, 6)] for name in ("a", "b")}
 
     async def command(name: str) -> list[RecordedEvent]:
@@ -170,15 +173,14 @@ async def test_of_two_concurrent_appends_at_the_same_version_exactly_one_commits
                 # SQLite: reading the stream opens the transaction (BEGIN IMMEDIATE), so the second
                 # writer waits here until the first has committed.
                 await uow.events.version(stream)
-            else:
-                # PostgreSQL: hold each writer just after the version check inside `append` until both
-                # have passed it, so that the unique (stream, version) key has to decide.
-                hold_after_version_check(uow.events, checked[name], checked.values())
+            # PostgreSQL: both writers run the append (version check and insert in one statement) before
+            # either commits, so both see version 1; the second one's insert then waits for the first.
             recorded = await uow.events.append(stream, 1, proposals[name], command_context())
-            # Neither commits before both are inside a unit of work; the pause widens the window in
-            # which the other one arrives (it is not what the test asserts on).
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 10)
-            await asyncio.sleep(0.05)
+            if not store.serialises_writers:
+                # The first to get here commits only once the other is blocked behind its rows, so the
+                # unique (stream, version) key has to decide.
+                await until_a_writer_waits_for_a_lock(store.engine)
             await uow.commit()
             return recorded
 
@@ -288,3 +290,68 @@ async def test_rows_appended_at_commit_land_with_the_commit_as_an_insert_would(s
         with pytest.raises(IntegrityError):
             await uow.commit()
     assert len(await stored()) == 3
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_closed_is_replaced_at_checkout_without_a_failed_command(
+    new_postgres_database: NewDatabase,
+) -> None:
+    # given a pool of one connection that has served an append
+    async with postgres_store(new_postgres_database, "reconnect", pool_size=1) as engine:
+        units = units_of_work(engine, TOPIC)
+        stream = new_id()
+        async with units() as uow:
+            await uow.events.append(stream, 0, [places_taken(stream)], command_context())
+            await uow.commit()
+
+        # when the server ends that connection while it is idle in the pool (a restart, an idle timeout,
+        # pg_terminate_backend), and the client has read the server's goodbye
+        admin = await asyncpg.connect(asyncpg_dsn(engine))
+        try:
+            ended = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert ended == 1
+        await asyncio.sleep(0.5)
+
+        # then the next command gets a fresh connection instead of failing on the dead one (there is no
+        # pre-ping round trip any more: the pool refuses a connection asyncpg knows is closed)
+        async with units() as uow:
+            await uow.events.append(stream, 1, [places_taken(stream)], command_context())
+            await uow.commit()
+        assert [e.envelope.streamversion for e in await read_stream(Store("pg", engine, units), stream)] == [
+            1,
+            2,
+        ]
+
+
+def asyncpg_dsn(engine: AsyncEngine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def test_rows_appended_at_commit_to_two_tables_land_together_or_not_at_all(store: Store) -> None:
+    # given a unit of work that does nothing but append rows at commit: processed ids, then consumer
+    # positions, the second of which collides with a stored position (its primary key)
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    taken = {"consumer": "pair-test", "topic": "t", "partition": 0, "next_offset": 1, "updated_at": moment}
+    async with store.units_of_work() as uow:
+        uow.append_at_commit(consumer_positions, [taken])
+        await uow.commit()
+    processed = {"consumer": "pair-test", "event_id": new_id(), "outcome": "applied", "processed_at": moment}
+
+    # when it commits, the second table's rows fail
+    with pytest.raises(IntegrityError):
+        async with store.units_of_work() as uow:
+            uow.append_at_commit(processed_events, [processed])
+            uow.append_at_commit(consumer_positions, [{**taken, "next_offset": 2}])
+            await uow.commit()
+
+    # then the first table's rows are not there either: both were in the one transaction
+    async with store.engine.connect() as connection:
+        found = await connection.scalar(
+            select(func.count()).where(processed_events.c.event_id == processed["event_id"])
+        )
+    assert found == 0

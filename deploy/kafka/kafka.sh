@@ -7,7 +7,9 @@
 #   kafka.sh stop DATA_DIR         SIGTERM, wait up to 30 s, then SIGKILL
 #   kafka.sh status DATA_DIR       "running" (exit 0) or "stopped" (exit 3)
 #
-# Optional environment: KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m"), KAFKA_START_TIMEOUT (seconds, 60).
+# Optional environment: KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m"), KAFKA_START_TIMEOUT (seconds, 60),
+# KAFKA_ADVERTISED_PORT (default PORT): the port clients are told to connect to, e.g. a fault proxy's
+# (chaos/proxy.py) in front of PORT, so that every client connection, not only the bootstrap, passes it.
 #
 # Non-obvious choices:
 # - The jars live in ${XDG_CACHE_HOME:-$HOME/.cache}/asielketen/kafka-<version>/lib, outside the clone, so
@@ -134,7 +136,7 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_ADVERTISED_PORT:-$port}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER

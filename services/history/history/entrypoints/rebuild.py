@@ -51,7 +51,7 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import consumer_positions, processed_events
-from shared.kafka import start_bounded, stop_quietly
+from shared.kafka import dead_letter_topic, ensure_topics, start_bounded, stop_quietly
 
 REBUILD_GROUP = "history-rebuild"
 
@@ -106,6 +106,10 @@ async def rebuild(
     await upgrade_to_head_async(database_url, Path(DEFINITION.migrations))
     engine = create_engine(database_url)
     units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:rebuild", topic="none")
+    # The rebuild is a consumer group of its own, so what it cannot apply goes to a dead-letter topic of
+    # its own; the broker creates no topic by itself, and without it the first poison message would stop
+    # the rebuild for good (found by the chaos run, chaos/).
+    await ensure_topics(bootstrap, {dead_letter_topic(REBUILD_GROUP): 1})
     targets = {tp: end for tp, end in (await end_offsets(bootstrap, topics)).items() if end > 0}
     total = sum(targets.values())
     started = clock()

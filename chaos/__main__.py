@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=int, default=60, help="faults to inject (default 60)")
     parser.add_argument("--seed", type=int, default=8, help="the same seed, the same faults and load")
     parser.add_argument("--postgres-restarts", type=int, default=3, help="at most this many (shared cluster)")
+    parser.add_argument(
+        "--brokers", type=int, choices=[1, 3], default=3, help="Kafka brokers (3: RF 3, ISR 2)"
+    )
     parser.add_argument("--households", type=int, default=40, help="households per simulated round")
     parser.add_argument(
         "--kind",
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         kinds=[Kind[name.upper()] for name in args.kind] if args.kind else None,
         postgres_restarts=args.postgres_restarts,
         households_per_round=args.households,
+        brokers=args.brokers,
         report_path=args.report,
         keep=args.keep,
         command=command,

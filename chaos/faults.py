@@ -20,7 +20,7 @@ from typing import Any
 
 from chaos.load import LoadFigures, RetryingChain
 from chaos.proxy import FaultProxy, Mode
-from chaos.stack import CONSUMERS, PUBLISHING, ChainProcesses, KafkaBroker, ProxyHost, wait_healthy
+from chaos.stack import CONSUMERS, PUBLISHING, ChainProcesses, Kafka, KafkaNode, ProxyHost, wait_healthy
 from shared.crashpoints import CONSUMER_COMMITTED_NOT_OFFSET, OUTBOX_PUBLISHED_NOT_DELETED
 from simulator.flow import SimulationError
 
@@ -29,8 +29,9 @@ class Kind(StrEnum):
     SERVICE_KILL = "kill -9 of a service, restarted"
     CRASH_AFTER_PUBLISH = "kill -9 between Kafka's ack and deleting the outbox rows"
     CRASH_AFTER_APPLY = "kill -9 between the read-model/effect commit and the Kafka offset commit"
-    BROKER_STOP = "Kafka broker stopped and started"
-    BROKER_SIGSTOP = "Kafka broker hung (SIGSTOP, then SIGCONT)"
+    BROKER_STOP = "Kafka stopped and started (every broker)"
+    BROKER_SIGSTOP = "a Kafka broker hung (SIGSTOP, then SIGCONT)"
+    BROKER_KILL_ONE = "one broker of three killed (-9), restarted later"
     POSTGRES_RESTART = "PostgreSQL restarted"
     KAFKA_LATENCY = "proxy services↔Kafka: latency"
     KAFKA_DROP = "proxy services↔Kafka: connections dropped, new ones refused"
@@ -48,6 +49,7 @@ WEIGHTS: dict[Kind, int] = {
     Kind.CRASH_AFTER_APPLY: 2,
     Kind.BROKER_STOP: 2,
     Kind.BROKER_SIGSTOP: 2,
+    Kind.BROKER_KILL_ONE: 3,
     Kind.POSTGRES_RESTART: 1,
     Kind.KAFKA_LATENCY: 1,
     Kind.KAFKA_DROP: 2,
@@ -70,12 +72,18 @@ class PlannedFault:
 
 
 def schedule(
-    seed: int, count: int, *, kinds: list[Kind] | None = None, postgres_restarts: int = 3
+    seed: int, count: int, *, kinds: list[Kind] | None = None, postgres_restarts: int = 3, brokers: int = 1
 ) -> list[PlannedFault]:
     """`count` faults drawn from the seed: the same seed, the same faults in the same order. Every kind
-    allowed comes at least once (when count allows), the rest by weight."""
+    allowed comes at least once (when count allows), the rest by weight. Killing one broker of several
+    needs several."""
     r = random.Random(seed)
-    allowed = [k for k in (kinds or list(Kind)) if k is not Kind.POSTGRES_RESTART or postgres_restarts > 0]
+    allowed = [
+        k
+        for k in (kinds or list(Kind))
+        if (k is not Kind.POSTGRES_RESTART or postgres_restarts > 0)
+        and (k is not Kind.BROKER_KILL_ONE or brokers > 1)
+    ]
     drawn: list[Kind] = allowed[:count]
     restarts = drawn.count(Kind.POSTGRES_RESTART)
     while len(drawn) < count:
@@ -86,10 +94,10 @@ def schedule(
             restarts += 1
         drawn.append(kind)
     r.shuffle(drawn)
-    return [_plan(r, number, kind) for number, kind in enumerate(drawn, start=1)]
+    return [_plan(r, number, kind, brokers) for number, kind in enumerate(drawn, start=1)]
 
 
-def _plan(r: random.Random, number: int, kind: Kind) -> PlannedFault:
+def _plan(r: random.Random, number: int, kind: Kind, brokers: int) -> PlannedFault:
     target, seconds, detail = "", 0.0, 0
     match kind:
         case Kind.SERVICE_KILL:
@@ -98,8 +106,12 @@ def _plan(r: random.Random, number: int, kind: Kind) -> PlannedFault:
             target, detail = r.choice(PUBLISHING), r.randint(1, 4)
         case Kind.CRASH_AFTER_APPLY:
             target, detail = r.choice(list(CONSUMERS)), r.randint(1, 4)
-        case Kind.BROKER_STOP | Kind.BROKER_SIGSTOP:
+        case Kind.BROKER_STOP:
             seconds = r.uniform(3, 15)
+        case Kind.BROKER_SIGSTOP:
+            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(3, 15)
+        case Kind.BROKER_KILL_ONE:
+            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(5, 20)
         case Kind.KAFKA_LATENCY | Kind.POSTGRES_LATENCY:
             seconds, detail = r.uniform(5, 15), r.choice([50, 200, 800])
         case Kind.KAFKA_DROP | Kind.POSTGRES_DROP | Kind.KAFKA_BLACKHOLE | Kind.POSTGRES_BLACKHOLE:
@@ -125,9 +137,9 @@ class Injector:
     """Injects planned faults into one chaos run's stack and measures recovery."""
 
     processes: ChainProcesses
-    broker: KafkaBroker
+    kafka: Kafka
     proxies: ProxyHost
-    kafka_proxy: FaultProxy
+    kafka_proxies: list[FaultProxy]
     postgres_proxy: FaultProxy
     restart_postgres: Callable[[], Awaitable[None]]
     private_key: bytes
@@ -159,24 +171,30 @@ class Injector:
             case Kind.CRASH_AFTER_APPLY:
                 return await self._crash_at(fault, CONSUMER_COMMITTED_NOT_OFFSET)
             case Kind.BROKER_STOP:
-                await asyncio.to_thread(self.broker.stop)
+                await asyncio.to_thread(self.kafka.stop)
                 await asyncio.sleep(fault.seconds)
-                await asyncio.to_thread(self.broker.start)
+                await asyncio.to_thread(self.kafka.start)
                 return ""
             case Kind.BROKER_SIGSTOP:
-                self.broker.signal(signal.SIGSTOP)
+                node = self._node(fault.target)
+                node.signal(signal.SIGSTOP)
                 try:
                     await asyncio.sleep(fault.seconds)
                 finally:
-                    self.broker.signal(signal.SIGCONT)
+                    node.signal(signal.SIGCONT)
+                return ""
+            case Kind.BROKER_KILL_ONE:
+                await asyncio.to_thread(self.kafka.kill_node, self._node(fault.target))
+                await asyncio.sleep(fault.seconds)
+                await asyncio.to_thread(self.kafka.start)  # starts the one that is not running
                 return ""
             case Kind.POSTGRES_RESTART:
                 await self.restart_postgres()
                 return ""
             case Kind.KAFKA_LATENCY | Kind.KAFKA_DROP | Kind.KAFKA_BLACKHOLE:
-                return await self._proxy_fault(self.kafka_proxy, fault)
+                return await self._proxy_fault(self.kafka_proxies, fault)
             case Kind.POSTGRES_LATENCY | Kind.POSTGRES_DROP | Kind.POSTGRES_BLACKHOLE:
-                return await self._proxy_fault(self.postgres_proxy, fault)
+                return await self._proxy_fault([self.postgres_proxy], fault)
             case Kind.REPLICA_JOIN_LEAVE:
                 return await self._replica_join_leave(fault)
 
@@ -195,7 +213,10 @@ class Injector:
         service.start()
         return f"crash point reached (pass {fault.detail})" if reached else "crash point not reached in 60 s"
 
-    async def _proxy_fault(self, proxy: FaultProxy, fault: PlannedFault) -> str:
+    def _node(self, target: str) -> KafkaNode:
+        return self.kafka.nodes[int(target.removeprefix("broker ")) - 1]
+
+    async def _proxy_fault(self, proxies: list[FaultProxy], fault: PlannedFault) -> str:
         mode = {
             Kind.KAFKA_LATENCY: Mode.LATENCY,
             Kind.POSTGRES_LATENCY: Mode.LATENCY,
@@ -204,12 +225,14 @@ class Injector:
             Kind.KAFKA_BLACKHOLE: Mode.BLACKHOLE,
             Kind.POSTGRES_BLACKHOLE: Mode.BLACKHOLE,
         }[fault.kind]
-        open_before = proxy.open_connections
-        await self.proxies.call(proxy.set_mode(mode, latency_ms=fault.detail))
+        open_before = sum(proxy.open_connections for proxy in proxies)
+        for proxy in proxies:
+            await self.proxies.call(proxy.set_mode(mode, latency_ms=fault.detail))
         try:
             await asyncio.sleep(fault.seconds)
         finally:
-            await self.proxies.call(proxy.set_mode(Mode.PASS))
+            for proxy in proxies:
+                await self.proxies.call(proxy.set_mode(Mode.PASS))
         if mode is Mode.LATENCY:
             return f"{fault.detail} ms each way"
         return f"{open_before} connections open when it began"

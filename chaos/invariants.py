@@ -161,8 +161,14 @@ async def wait_quiet(bootstrap: str, database_urls: dict[str, str], timeout_s: f
 
 class Checker:
     def __init__(
-        self, bootstrap: str, database_urls: dict[str, str], rebuild_url: str, poison_keys: list[str]
+        self,
+        bootstrap: str,
+        database_urls: dict[str, str],
+        rebuild_url: str,
+        poison_keys: list[str],
+        replication_factor: int = 1,
     ) -> None:
+        self.replication_factor = replication_factor
         self.bootstrap = bootstrap
         self.urls = database_urls
         self.rebuild_url = rebuild_url
@@ -245,7 +251,11 @@ class Checker:
         )
 
     async def read_side_equals_rebuild(self) -> Check:
-        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.bootstrap)
+        env = dict(
+            os.environ,
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
+            KAFKA_REPLICATION_FACTOR=str(self.replication_factor),
+        )
         cli = [sys.executable, "-m", "shared.cli"]
         began = time.monotonic()
         rebuilt = await asyncio.to_thread(

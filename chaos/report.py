@@ -34,6 +34,7 @@ class RunFacts:
     seconds: float
     quiet_s: float
     poisoned: int
+    brokers: int
 
 
 def _machine() -> str:
@@ -63,8 +64,14 @@ def render(
         f"- date: {facts.started_at:%Y-%m-%d %H:%M} UTC, {facts.seconds / 60:.1f} minutes in all "
         f"(the chain became quiet {facts.quiet_s:.0f} s after the load stopped)",
         f"- machine: {_machine()}",
-        "- stack: the five services as separate processes on PostgreSQL (fresh databases), one Apache Kafka "
-        "broker (KRaft) advertising a fault proxy, a fault proxy in front of PostgreSQL for the services",
+        "- stack: the five services as separate processes on PostgreSQL (fresh databases); "
+        + (
+            "a cluster of three Apache Kafka brokers (KRaft; replication factor 3, min.insync.replicas 2)"
+            if facts.brokers > 1
+            else "one Apache Kafka broker (KRaft)"
+        )
+        + ", each advertising a fault proxy of ours in front of it; a fault proxy in front of PostgreSQL "
+        "for the services (the runner reads the databases directly)",
         f"- load: the simulator (`simulator/`) through the HTTP APIs, {load.rounds_finished} rounds "
         f"finished and {load.rounds_failed} given up, {load.households:,} households, "
         f"{load.commands:,} commands, {load.retries:,} client retries (same Idempotency-Key)",

@@ -28,9 +28,9 @@ from chaos.stack import (
     POSTGRES_PORT,
     POSTGRES_SCRIPT,
     ChainProcesses,
-    KafkaBroker,
+    Kafka,
     ProxyHost,
-    free_port,
+    free_port_range,
     postgres_script,
     postgres_url,
     wait_healthy,
@@ -53,6 +53,7 @@ class ChaosOptions:
     keep: bool = False  # keep the run's folder and databases (they are kept anyway when it fails)
     command: str = "python -m chaos"
     recovery_timeout_s: float = 240.0
+    brokers: int = 1  # 3: a cluster, replication factor 3, min.insync.replicas 2
 
 
 @dataclass
@@ -83,7 +84,7 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
     rebuild_database = f"chaos_{tag}_rebuild"
     holder = str(os.getpid())
     proxies = ProxyHost()
-    broker: KafkaBroker | None = None
+    kafka: Kafka | None = None
     processes: ChainProcesses | None = None
     result: ChaosResult | None = None
     try:
@@ -91,19 +92,22 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
         await asyncio.to_thread(postgres_script, "createdb", *databases.values(), rebuild_database)
         postgres_proxy = FaultProxy("127.0.0.1", POSTGRES_PORT)
         await proxies.call(postgres_proxy.start())
-        broker_port = free_port()
-        kafka_proxy = FaultProxy("127.0.0.1", broker_port)
-        await proxies.call(kafka_proxy.start())
-        broker = KafkaBroker(run_dir / "kafka", broker_port, kafka_proxy.listen_port)
-        _say(f"run folder {run_dir}; Kafka on {broker_port} behind proxy {kafka_proxy.listen_port}")
-        await asyncio.to_thread(broker.start)
-        bootstrap = f"127.0.0.1:{kafka_proxy.listen_port}"
-        await wait_until_ready(bootstrap, 90)
-        await ensure_topics(bootstrap, {topic: 6 for topic in EVENT_TOPICS})
+        base_port = free_port_range(2 * options.brokers)
+        kafka_proxies = [FaultProxy("127.0.0.1", base_port + 2 * i) for i in range(options.brokers)]
+        for proxy in kafka_proxies:
+            await proxies.call(proxy.start())
+        kafka = Kafka(run_dir / "kafka", base_port, [proxy.listen_port for proxy in kafka_proxies])
+        _say(f"run folder {run_dir}; {options.brokers} Kafka broker(s) from port {base_port}, behind proxies")
+        await asyncio.to_thread(kafka.start)
+        bootstrap = ",".join(f"127.0.0.1:{proxy.listen_port}" for proxy in kafka_proxies)
+        await wait_until_ready(bootstrap, 120)
+        await ensure_topics(
+            bootstrap, {topic: 6 for topic in EVENT_TOPICS}, replication_factor=kafka.replication_factor
+        )
 
         direct = {name: postgres_url(db) for name, db in databases.items()}
         proxied = {name: postgres_url(db, postgres_proxy.listen_port) for name, db in databases.items()}
-        processes = ChainProcesses(run_dir, bootstrap, proxied)
+        processes = ChainProcesses(run_dir, bootstrap, proxied, kafka.replication_factor)
         processes.start_all()
         for service in processes.services.values():
             if not await wait_healthy(service, 180):
@@ -126,9 +130,9 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
 
         injector = Injector(
             processes=processes,
-            broker=broker,
+            kafka=kafka,
             proxies=proxies,
-            kafka_proxy=kafka_proxy,
+            kafka_proxies=kafka_proxies,
             postgres_proxy=postgres_proxy,
             restart_postgres=restart_postgres,
             private_key=private_key,
@@ -137,7 +141,11 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
         )
         outcomes: list[FaultOutcome] = []
         plan = schedule(
-            options.seed, options.faults, kinds=options.kinds, postgres_restarts=options.postgres_restarts
+            options.seed,
+            options.faults,
+            kinds=options.kinds,
+            postgres_restarts=options.postgres_restarts,
+            brokers=options.brokers,
         )
         for fault in plan:
             await asyncio.sleep(fault.gap_s)
@@ -157,7 +165,9 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
             load.figures.failures.append("the last round did not finish within 600 s after the faults")
         quiet_s = await wait_quiet(bootstrap, direct, 600)
         _say(f"quiet after {quiet_s:.0f}s; checking the invariants")
-        checker = Checker(bootstrap, direct, postgres_url(rebuild_database), poison_keys)
+        checker = Checker(
+            bootstrap, direct, postgres_url(rebuild_database), poison_keys, kafka.replication_factor
+        )
         checks = await checker.run()
         not_recovered = [o for o in outcomes if o.recovery_s is None]
         checks.append(
@@ -174,6 +184,7 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
             seconds=time.monotonic() - began,
             quiet_s=quiet_s,
             poisoned=options.poisoned,
+            brokers=options.brokers,
         )
         text = report.render(facts, outcomes, load.figures, checks, checker.events_processed)
         if options.report_path is not None:
@@ -195,8 +206,8 @@ async def run_chaos(options: ChaosOptions) -> ChaosResult:
         keep = options.keep or result is None or not result.passed
         if processes is not None:
             await asyncio.to_thread(processes.close)
-        if broker is not None:
-            await asyncio.to_thread(broker.stop)
+        if kafka is not None:
+            await asyncio.to_thread(kafka.stop)
         proxies.close()
         if keep:
             _say(f"kept for a look: {run_dir}; databases {', '.join(databases.values())}, {rebuild_database}")

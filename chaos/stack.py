@@ -59,6 +59,25 @@ def free_port() -> int:
     raise RuntimeError("no free port pair found")
 
 
+def free_port_range(count: int) -> int:
+    """The first of `count` consecutive free TCP ports (a broker needs two, a cluster of three six)."""
+    for _ in range(100):
+        base = free_port()
+        probes = []
+        try:
+            for offset in range(count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
 def postgres_url(database: str, port: int = POSTGRES_PORT) -> str:
     return f"postgresql+asyncpg://{POSTGRES_CREDENTIALS}@{POSTGRES_HOST}:{port}/{database}"
 
@@ -131,25 +150,12 @@ def healthy(url: str, path: str = "/health", timeout: float = 2.0) -> bool:
 
 
 @dataclass
-class KafkaBroker:
-    """A private broker (deploy/kafka/kafka.sh) listening on `port`, advertising `advertised_port`."""
+class KafkaNode:
+    """One broker of the run's Kafka (deploy/kafka/kafka.sh), listening on `port`."""
 
+    number: int
     data_dir: Path
     port: int
-    advertised_port: int
-
-    def _script(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        env = dict(os.environ, KAFKA_ADVERTISED_PORT=str(self.advertised_port))
-        log = (self.data_dir.parent / "kafka-script.log").open("ab")
-        with log:
-            return subprocess.run([str(KAFKA_SCRIPT), *args], env=env, stdout=log, stderr=log, check=False)
-
-    def start(self) -> None:
-        if self._script("start", str(self.data_dir), str(self.port)).returncode != 0:
-            raise RuntimeError(f"kafka.sh start failed; see {self.data_dir.parent / 'kafka-script.log'}")
-
-    def stop(self) -> None:
-        self._script("stop", str(self.data_dir))
 
     def pid(self) -> int | None:
         try:
@@ -164,8 +170,67 @@ class KafkaBroker:
     def signal(self, sig: signal.Signals) -> None:
         pid = self.pid()
         if pid is None:
-            raise RuntimeError("the broker is not running")
+            raise RuntimeError(f"broker {self.number} is not running")
         os.kill(pid, sig)
+
+
+@dataclass
+class Kafka:
+    """The run's Kafka: one broker (`kafka.sh start`), or a cluster of three (`kafka.sh cluster-start`:
+    replication factor 3, min.insync.replicas 2). Node i advertises `advertised_ports[i]`, the port of the
+    fault proxy in front of it, so that every client connection goes through a proxy."""
+
+    data_dir: Path
+    base_port: int
+    advertised_ports: list[int]
+
+    @property
+    def clustered(self) -> bool:
+        return len(self.advertised_ports) > 1
+
+    @property
+    def replication_factor(self) -> int:
+        return 3 if self.clustered else 1
+
+    @property
+    def nodes(self) -> list[KafkaNode]:
+        if not self.clustered:
+            return [KafkaNode(1, self.data_dir, self.base_port)]
+        return [
+            KafkaNode(i + 1, self.data_dir / f"node-{i + 1}", self.base_port + 2 * i)
+            for i in range(len(self.advertised_ports))
+        ]
+
+    def _script(self, *args: str) -> int:
+        env = dict(
+            os.environ,
+            KAFKA_ADVERTISED_PORT=str(self.advertised_ports[0]),
+            KAFKA_ADVERTISED_PORTS=",".join(map(str, self.advertised_ports)),
+            KAFKA_START_TIMEOUT="240",  # a loaded machine: the JVMs start slowly
+        )
+        with (self.data_dir.parent / "kafka-script.log").open("ab") as log:
+            return subprocess.run([str(KAFKA_SCRIPT), *args], env=env, stdout=log, stderr=log).returncode
+
+    def start(self) -> None:
+        """Start every node that is not running (all of them the first time)."""
+        if self.clustered:
+            code = self._script("cluster-start", str(self.data_dir), str(self.base_port), "3")
+        else:
+            code = self._script("start", str(self.data_dir), str(self.base_port))
+        if code != 0:
+            raise RuntimeError(f"kafka.sh failed to start; see {self.data_dir.parent / 'kafka-script.log'}")
+
+    def stop(self) -> None:
+        if self.clustered:
+            self._script("cluster-stop", str(self.data_dir))
+        else:
+            self._script("stop", str(self.data_dir))
+
+    def kill_node(self, node: KafkaNode) -> None:
+        node.signal(signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while node.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
 
 
 def postgres_script(*args: str) -> None:
@@ -179,6 +244,7 @@ class ChainProcesses:
     run_dir: Path
     kafka_bootstrap: str  # through the Kafka fault proxy
     database_urls: dict[str, str]  # through the PostgreSQL fault proxy
+    replication_factor: int = 1
     services: dict[str, Service] = field(default_factory=dict)
     extra: list[Service] = field(default_factory=list)
 
@@ -208,6 +274,7 @@ class ChainProcesses:
             VAULT_MASTER_KEY=self.vault_key,
             ASIELKETEN_SERVICE_URLS=peers,
             LOG_LEVEL="WARNING",
+            KAFKA_REPLICATION_FACTOR=str(self.replication_factor),
             **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
         )
 

@@ -99,6 +99,7 @@ async def rebuild(
     out: TextIO = sys.stdout,
     timeout_s: float = 3600.0,
     clock: Callable[[], float] = time.monotonic,
+    replication_factor: int = 1,
 ) -> dict[str, Any]:
     """Rebuild `models` into `database_url` (a fresh database); returns {events, seconds, events_per_s}."""
     topics = topics or EVENT_TOPICS
@@ -109,7 +110,9 @@ async def rebuild(
     # The rebuild is a consumer group of its own, so what it cannot apply goes to a dead-letter topic of
     # its own; the broker creates no topic by itself, and without it the first poison message would stop
     # the rebuild for good (found by the chaos run, chaos/).
-    await ensure_topics(bootstrap, {dead_letter_topic(REBUILD_GROUP): 1})
+    await ensure_topics(
+        bootstrap, {dead_letter_topic(REBUILD_GROUP): 1}, replication_factor=replication_factor
+    )
     targets = {tp: end for tp, end in (await end_offsets(bootstrap, topics)).items() if end > 0}
     total = sum(targets.values())
     started = clock()

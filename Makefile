@@ -16,7 +16,7 @@ help:
 	@echo "make bench          the benchmark suite: bench-append, then bench-rebuild with 1,000,000 events"
 	@echo "make bench-append [APPEND_EVENTS=3000]  event-store append vs raw INSERT and eventsourcing"
 	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
-	@echo "make chaos [FAULTS=60 SEED=8]  fault injection under load on PostgreSQL and Kafka, writes CHAOS.md"
+	@echo "make chaos [FAULTS=55 SEED=8]  fault injection under load on PostgreSQL and Kafka, writes CHAOS.md"
 	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
 
 # The virtualenv is rebuilt when pyproject.toml changes.
@@ -67,8 +67,8 @@ clean:
 
 # Not part of `make test` (a short version is): the fault-injection suite on PostgreSQL and real Kafka,
 # CHAOS.md rewritten with the figures of the run; exits non-zero on any broken invariant.
-FAULTS ?= 60
+FAULTS ?= 55
 SEED ?= 8
 chaos: $(STAMP)
 	@deploy/kafka/kafka.sh fetch
-	$(VENV)/bin/python -m chaos --faults $(FAULTS) --seed $(SEED) --report CHAOS.md
+	$(VENV)/bin/python -m chaos --faults $(FAULTS) --seed $(SEED) --brokers 3 --report CHAOS.md

@@ -14,7 +14,7 @@ from chaos.runner import ChaosOptions, run_chaos
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
-    parser.add_argument("--faults", type=int, default=60, help="faults to inject (default 60)")
+    parser.add_argument("--faults", type=int, default=55, help="faults to inject (default 55)")
     parser.add_argument("--seed", type=int, default=8, help="the same seed, the same faults and load")
     parser.add_argument("--postgres-restarts", type=int, default=3, help="at most this many (shared cluster)")
     parser.add_argument(

@@ -47,7 +47,7 @@ WEIGHTS: dict[Kind, int] = {
     Kind.SERVICE_KILL: 6,
     Kind.CRASH_AFTER_PUBLISH: 2,
     Kind.CRASH_AFTER_APPLY: 2,
-    Kind.BROKER_STOP: 2,
+    Kind.BROKER_STOP: 1,
     Kind.BROKER_SIGSTOP: 2,
     Kind.BROKER_KILL_ONE: 3,
     Kind.POSTGRES_RESTART: 1,
@@ -103,24 +103,24 @@ def _plan(r: random.Random, number: int, kind: Kind, brokers: int) -> PlannedFau
         case Kind.SERVICE_KILL:
             target = r.choice(["history", *PUBLISHING])
         case Kind.CRASH_AFTER_PUBLISH:
-            target, detail = r.choice(PUBLISHING), r.randint(1, 4)
+            target, detail = r.choice(PUBLISHING), r.randint(1, 3)
         case Kind.CRASH_AFTER_APPLY:
-            target, detail = r.choice(list(CONSUMERS)), r.randint(1, 4)
+            target, detail = r.choice(list(CONSUMERS)), r.randint(1, 3)
         case Kind.BROKER_STOP:
-            seconds = r.uniform(3, 15)
+            seconds = r.uniform(3, 10)
         case Kind.BROKER_SIGSTOP:
-            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(3, 15)
+            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(3, 12)
         case Kind.BROKER_KILL_ONE:
-            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(5, 20)
+            target, seconds = f"broker {r.randint(1, brokers)}", r.uniform(5, 15)
         case Kind.KAFKA_LATENCY | Kind.POSTGRES_LATENCY:
-            seconds, detail = r.uniform(5, 15), r.choice([50, 200, 800])
+            seconds, detail = r.uniform(4, 10), r.choice([50, 200, 800])
         case Kind.KAFKA_DROP | Kind.POSTGRES_DROP | Kind.KAFKA_BLACKHOLE | Kind.POSTGRES_BLACKHOLE:
-            seconds = r.uniform(3, 12)
+            seconds = r.uniform(3, 10)
         case Kind.REPLICA_JOIN_LEAVE:
-            target, seconds, detail = r.choice(list(CONSUMERS)), r.uniform(8, 20), r.randint(0, 1)
+            target, seconds, detail = r.choice(list(CONSUMERS)), r.uniform(5, 15), r.randint(0, 1)
         case Kind.POSTGRES_RESTART:
             pass
-    return PlannedFault(number, kind, target, round(seconds, 1), detail, round(r.uniform(1, 5), 1))
+    return PlannedFault(number, kind, target, round(seconds, 1), detail, round(r.uniform(1, 4), 1))
 
 
 @dataclass
@@ -148,9 +148,15 @@ class Injector:
 
     async def inject(self, fault: PlannedFault) -> FaultOutcome:
         injected = time.monotonic()
+        restarts_before = self._supervisor_restarts()
         note = await self._fault(fault)
         healed = time.monotonic()
         recovery = await self._recovered()
+        restarted = self._supervisor_restarts() - restarts_before
+        if restarted:
+            note = f"{note}; {restarted} service start(s) that exited by themselves, started again".lstrip(
+                "; "
+            )
         return FaultOutcome(
             planned=fault,
             injected_at=round(injected - self.started, 1),
@@ -206,12 +212,15 @@ class Injector:
         service.start({"ASIELKETEN_CRASH_POINT": f"{point}:{fault.detail}"})
         assert service.process is not None
         with contextlib.suppress(subprocess.TimeoutExpired):
-            await asyncio.to_thread(service.process.wait, 60)
+            await asyncio.to_thread(service.process.wait, 90)
         reached = not service.alive
         if not reached:  # the load did not take it there in time: an ordinary kill -9 instead
             await asyncio.to_thread(service.kill)
         service.start()
-        return f"crash point reached (pass {fault.detail})" if reached else "crash point not reached in 60 s"
+        return f"crash point reached (pass {fault.detail})" if reached else "crash point not reached in 90 s"
+
+    def _supervisor_restarts(self) -> int:
+        return sum(service.restarts_by_supervisor for service in self.processes.services.values())
 
     def _node(self, target: str) -> KafkaNode:
         return self.kafka.nodes[int(target.removeprefix("broker ")) - 1]
@@ -257,7 +266,7 @@ class Injector:
         try:
             async with asyncio.timeout(self.recovery_timeout_s):
                 for service in self.processes.services.values():
-                    if not await wait_healthy(service, self.recovery_timeout_s):
+                    if not await wait_healthy(service, self.recovery_timeout_s, restart_if_exited=True):
                         return None
                 await _probe(chain)
             return time.monotonic() - began

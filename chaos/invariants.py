@@ -121,13 +121,21 @@ async def poison(bootstrap: str, count: int) -> list[str]:
     return keys
 
 
-async def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as connection:
-            return [tuple(row) for row in (await connection.execute(sa.text(query))).all()]
-    finally:
-        await engine.dispose()
+async def _rows(url: str, query: str, attempts: int = 10) -> list[tuple[Any, ...]]:
+    """The rows of `query`; a failure to connect (the shared server out of connection slots, say) is
+    tried again, up to `attempts` times."""
+    for attempt in range(attempts):
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as connection:
+                return [tuple(row) for row in (await connection.execute(sa.text(query))).all()]
+        except (sa.exc.OperationalError, sa.exc.DBAPIError, OSError):
+            if attempt == attempts - 1:
+                raise
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(2)
+    raise AssertionError("unreachable")
 
 
 async def quiet(bootstrap: str, database_urls: dict[str, str]) -> bool:

@@ -10,6 +10,7 @@ timeouts, 5xx answers and 409 `idempotency-key-in-progress`, for up to `retry_fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -132,10 +133,13 @@ class Load:
         self._task = asyncio.create_task(self._rounds())
 
     async def stop(self) -> None:
-        """Let the round in progress finish (its commands complete, its chain settles), then stop."""
+        """Stop at once, in the middle of a round: clients that give up half-way are part of the load (the
+        commands they sent last are committed or not, and the chain must be whole either way)."""
         self._stopping.set()
         if self._task is not None:
-            await self._task
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def _rounds(self) -> None:
         round_number = 0

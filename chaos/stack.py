@@ -112,6 +112,7 @@ class Service:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    restarts_by_supervisor: int = 0
 
     @property
     def url(self) -> str:
@@ -274,6 +275,7 @@ class ChainProcesses:
             VAULT_MASTER_KEY=self.vault_key,
             ASIELKETEN_SERVICE_URLS=peers,
             LOG_LEVEL="WARNING",
+            DATABASE_POOL_SIZE="3",  # the machine's PostgreSQL (max_connections 100) is shared
             KAFKA_REPLICATION_FACTOR=str(self.replication_factor),
             **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
         )
@@ -317,11 +319,20 @@ class ChainProcesses:
                 service.kill()
 
 
-async def wait_healthy(service: Service, timeout_s: float, path: str = "/health") -> bool:
+async def wait_healthy(
+    service: Service, timeout_s: float, path: str = "/health", *, restart_if_exited: bool = False
+) -> bool:
+    """Wait until the service answers `path`. With `restart_if_exited`, a process that exited by itself
+    (a start-up that found no database connection, say) is started again, as Kubernetes restarts a
+    container; otherwise such an exit is a failure."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not service.alive:
-            return False
+            if not restart_if_exited:
+                return False
+            service.restarts_by_supervisor += 1
+            await asyncio.sleep(1)
+            service.start()
         if await asyncio.to_thread(healthy, service.url, path):
             return True
         await asyncio.sleep(0.3)

@@ -17,12 +17,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# Every PostgreSQL statement (the pre-ping included) and every new connection is bounded. Without a bound
+# a half-open connection — the server or a middlebox gone silent without closing it — hangs the consumer,
+# the outbox relay or a request on it for ever; the chaos run's blackholed PostgreSQL link did exactly
+# that (chaos/). A failed statement is an error like any other: the relay and the consumers retry, the
+# client gets a 5xx. Migrations use an engine of their own, without these bounds.
+POSTGRES_CONNECT_TIMEOUT_S = 10.0
+POSTGRES_COMMAND_TIMEOUT_S = 30.0
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, command_timeout_s: float = POSTGRES_COMMAND_TIMEOUT_S
+) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -30,7 +40,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S, "command_timeout": command_timeout_s},
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

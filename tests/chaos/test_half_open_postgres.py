@@ -50,4 +50,3 @@ async def test_a_statement_on_a_half_open_connection_fails_in_bounded_time_and_t
     finally:
         await engine.dispose()
         await proxy.stop()
-

@@ -10,7 +10,8 @@ no new events.
 - The key is claimed in the same transaction as the command's events (shared/eventstore/idempotency.py),
   and the answer is stored right after. Between the two the key is known but its answer is not: a retry
   in that window (or after a crash in it) gets 409 `idempotency-key-in-progress` with Retry-After, never
-  a second copy of the events.
+  a second copy of the events. Storing the answer is retried over a database blip, so only a crash of
+  the process in that window leaves the key in progress (until it expires).
 - Only answers of requests that appended events are stored. A refused command changed nothing, so its
   retry simply runs again; and the POST reads of personal data (intake's `identity/_open`,
   `sealed-fields/_open`) append no events, so their answers — names, V-numbers — are never copied into

@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test lint format clean bench bench-append bench-import bench-http bench-rebuild vendor-charts
+.PHONY: help venv run test lint format clean bench bench-append bench-import bench-http bench-rebuild vendor-charts chaos
 
 help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-import [IMPORT_EVENTS=100000]  asielketen import vs raw COPY of the same rows"
 	@echo "make bench-http     intake over HTTP (2 workers), lag to the read side, outbox relay, memory"
 	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
+	@echo "make chaos [FAULTS=55 SEED=8]  fault injection under load on PostgreSQL and Kafka, writes CHAOS.md"
 	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
 
 # The virtualenv is rebuilt when pyproject.toml changes.
@@ -75,3 +76,11 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) test-artifacts .mypy_cache .ruff_cache
+
+# Not part of `make test` (a short version is): the fault-injection suite on PostgreSQL and real Kafka,
+# CHAOS.md rewritten with the figures of the run; exits non-zero on any broken invariant.
+FAULTS ?= 55
+SEED ?= 8
+chaos: $(STAMP)
+	@deploy/kafka/kafka.sh fetch
+	$(VENV)/bin/python -m chaos --faults $(FAULTS) --seed $(SEED) --brokers 3 --report CHAOS.md

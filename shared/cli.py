@@ -100,11 +100,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     import importlib
 
+    from shared.settings import ServiceSettings
+
     rebuild = importlib.import_module("history.entrypoints.rebuild")  # shared imports no service statically
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    settings = ServiceSettings.load("history")  # KAFKA_BOOTSTRAP_SERVERS, KAFKA_REPLICATION_FACTOR
     models = args.models or rebuild.READ_MODELS
     try:
-        asyncio.run(rebuild.rebuild(args.into, bootstrap, models=models))
+        asyncio.run(
+            rebuild.rebuild(
+                args.into,
+                settings.kafka_bootstrap_servers,
+                models=models,
+                replication_factor=settings.kafka_replication_factor,
+            )
+        )
     except ValueError as error:  # an unknown model name
         print(f"asielketen rebuild: {error}", file=sys.stderr)
         return 2

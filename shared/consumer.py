@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Event, EventRegistry, UndecodablePayload, UnsupportedSchemaVersion
+from shared.crashpoints import CONSUMER_COMMITTED_NOT_OFFSET, crash_point
 from shared.envelope import Envelope, MalformedEnvelope, from_kafka
 from shared.eventstore.database import append_rows
 from shared.eventstore.schema import consumer_positions, processed_events
@@ -146,6 +147,7 @@ class EventConsumer:
                         for partition, messages in batch.items():
                             await self._process_batch(partition, messages)
                     if batch:
+                        crash_point(CONSUMER_COMMITTED_NOT_OFFSET)  # chaos runs only: applied, offset not
                         await self._commit_offsets_hint(consumer)
                     backoff = 0.5
                     self.last_error = None

@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.crashpoints import OUTBOX_PUBLISHED_NOT_DELETED, crash_point
 from shared.envelope import to_kafka
 from shared.eventstore.schema import events, outbox
 from shared.eventstore.store import envelope_from_row
@@ -120,6 +121,7 @@ class OutboxRelay:
                     )
                 )
             await asyncio.gather(*acknowledgements)
+        crash_point(OUTBOX_PUBLISHED_NOT_DELETED)  # chaos runs only: published, rows still in the outbox
         async with self._engine.begin() as connection:
             await connection.execute(delete(outbox).where(outbox.c.id.in_([row["id"] for row in rows])))
         self.published_total += len(rows)

@@ -88,7 +88,7 @@ class Runtime:
         self.settings = settings
         self.clock: Clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_s))
         self.registry = definition.registry()
-        self.engine = create_engine(settings.database_url)
+        self.engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         self.topic = events_topic(definition.name)
         self.units_of_work = UnitOfWorkFactory(
             session_factory(self.engine), self.registry, source=settings.event_source, topic=self.topic

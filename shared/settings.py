@@ -2,7 +2,7 @@
 
 Common variables: ASIELKETEN_ENV (development | test | production), ASIELKETEN_DATA_DIR,
 KAFKA_BOOTSTRAP_SERVERS, AUTH_JWKS_PATH, AUTH_JWKS_RELOAD_S, AUTH_ISSUER, AUTH_AUDIENCE, LOG_LEVEL,
-IDEMPOTENCY_TTL_S, MAX_REQUEST_BODY_BYTES.
+IDEMPOTENCY_TTL_S, MAX_REQUEST_BODY_BYTES, DATABASE_POOL_SIZE.
 Per service: <SERVICE>_DATABASE_URL (e.g. PLACEMENT_DATABASE_URL); without it the service uses an
 SQLite file `<data dir>/<service>.db`, so nothing needs configuring to run on one machine.
 
@@ -64,6 +64,9 @@ class ServiceSettings(BaseSettings):
     # The largest request body accepted (413 beyond it): the biggest command is a household of a few
     # dozen members, far below this; the limit keeps a hostile client from filling memory.
     max_request_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias=_env("MAX_REQUEST_BODY_BYTES"))
+    # PostgreSQL connections per process: a pool of this many plus as many again in overflow. Lower it
+    # where many processes share a server's max_connections (the chaos run on a shared machine).
+    database_pool_size: int = Field(10, ge=1, le=100, validation_alias=_env("DATABASE_POOL_SIZE"))
 
     @model_validator(mode="after")
     def _defaults_and_fail_closed(self) -> ServiceSettings:

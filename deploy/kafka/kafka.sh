@@ -6,8 +6,13 @@
 #   kafka.sh start DATA_DIR PORT   configure, format (first time only) and start; wait until PORT accepts TCP
 #   kafka.sh stop DATA_DIR         SIGTERM, wait up to 30 s, then SIGKILL
 #   kafka.sh status DATA_DIR       "running" (exit 0) or "stopped" (exit 3)
+#   kafka.sh cluster-start DATA_DIR PORT [NODES]  NODES (default 3) brokers in one cluster, replication factor 3
+#                                  and min.insync.replicas 2 (the chaos run's cluster); node i on PORT+2(i-1)
+#   kafka.sh cluster-stop DATA_DIR stop every node of that cluster
 #
-# Optional environment: KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m"), KAFKA_START_TIMEOUT (seconds, 60).
+# Optional environment: KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m"), KAFKA_START_TIMEOUT (seconds, 60),
+# KAFKA_ADVERTISED_PORT (default PORT): the port clients are told to connect to, e.g. a fault proxy's
+# (chaos/proxy.py) in front of PORT, so that every client connection, not only the bootstrap, passes it.
 #
 # Non-obvious choices:
 # - The jars live in ${XDG_CACHE_HOME:-$HOME/.cache}/asielketen/kafka-<version>/lib, outside the clone, so
@@ -45,6 +50,8 @@ usage: $0 fetch
        $0 start DATA_DIR PORT
        $0 stop DATA_DIR
        $0 status DATA_DIR
+       $0 cluster-start DATA_DIR PORT [NODES]
+       $0 cluster-stop DATA_DIR
 EOF
     exit 2
 }
@@ -127,27 +134,32 @@ show_logs() {
     done
 }
 
+# write_config DATA_DIR PORT [NODE_ID VOTERS REPLICATION MIN_ISR ADVERTISED_PORT]
+# (a single node: node 1, itself the only voter, replication 1, min ISR 1, advertised KAFKA_ADVERTISED_PORT or PORT)
 write_config() {
     local data_dir="$1" port="$2" cport=$(($2 + 1))
+    local node_id="${3:-1}" voters="${4:-1@127.0.0.1:$(($2 + 1))}" replication="${5:-1}" min_isr="${6:-1}"
+    local advertised="${7:-${KAFKA_ADVERTISED_PORT:-$port}}"
     cat >"$data_dir/server.properties" <<EOF
 # Written by deploy/kafka/kafka.sh; rewritten on every start, edits are lost.
 process.roles=broker,controller
-node.id=1
+node.id=$node_id
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+advertised.listeners=PLAINTEXT://127.0.0.1:$advertised
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-controller.quorum.voters=1@127.0.0.1:$cport
+controller.quorum.voters=$voters
 log.dirs=$data_dir/logs
 num.partitions=6
-default.replication.factor=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-min.insync.replicas=1
+default.replication.factor=$replication
+offsets.topic.replication.factor=$replication
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
+share.coordinator.state.topic.replication.factor=$replication
+share.coordinator.state.topic.min.isr=$min_isr
+min.insync.replicas=$min_isr
+unclean.leader.election.enable=false
 # Keep events forever: every read model must be rebuildable from offset 0.
 log.retention.ms=-1
 log.retention.bytes=-1
@@ -182,32 +194,24 @@ logger.request.level=WARN
 EOF
 }
 
-cmd_start() {
-    [[ $# -eq 2 ]] || usage
-    local port="$2" data_dir
-    [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65534 ]] || die "PORT must be a number from 1 to 65534 (PORT+1 is the controller port), got '$port'"
-    data_dir="$(abs_dir "$1")"
-    local pid
-    if pid="$(live_pid "$data_dir")"; then
-        log "already running (pid $pid, data $data_dir)"
-        return 0
-    fi
-    rm -f "$data_dir/kafka.pid"
-    check_java
-    cmd_fetch
+# launch_node DATA_DIR PORT CLUSTER_ID [write_config's NODE_ID VOTERS REPLICATION MIN_ISR ADVERTISED_PORT]:
+# configure, format (first time only, with CLUSTER_ID or a new one) and start one node in the background.
+launch_node() {
+    local data_dir="$1" port="$2" cluster_id="$3"
+    shift 3
     local p
     for p in "$port" $((port + 1)); do
         if port_open "$p"; then
             die "127.0.0.1:$p is already in use by another process; pick another PORT (the broker needs PORT and PORT+1)"
         fi
     done
-
-    write_config "$data_dir" "$port"
+    write_config "$data_dir" "$port" "$@"
     local cp="$LIB_DIR/*" log4j="-Dlog4j2.configurationFile=$data_dir/log4j2.properties"
     mkdir -p "$data_dir/logs"
     if [[ ! -f "$data_dir/logs/meta.properties" ]]; then
-        local cluster_id
-        cluster_id="$(java "$log4j" -cp "$cp" kafka.tools.StorageTool random-uuid | tail -n1)"
+        if [[ -z "$cluster_id" ]]; then
+            cluster_id="$(java "$log4j" -cp "$cp" kafka.tools.StorageTool random-uuid | tail -n1)"
+        fi
         [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "StorageTool random-uuid returned '$cluster_id'"
         log "formatting $data_dir/logs (cluster id $cluster_id)"
         java "$log4j" -cp "$cp" kafka.tools.StorageTool format \
@@ -218,13 +222,16 @@ cmd_start() {
     fi
 
     log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (controller $((port + 1))), data $data_dir"
-    local started=$SECONDS
     # shellcheck disable=SC2086,SC2016  # HEAP_OPTS is split into JVM flags; $$ is for the inner bash
     setsid nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$data_dir/kafka.pid" \
         java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
         "$log4j" -cp "$cp" kafka.Kafka "$data_dir/server.properties" \
         >"$data_dir/kafka.out" 2>&1 </dev/null &
+}
 
+# wait_node DATA_DIR PORT STARTED: wait until PORT accepts TCP; exit 1 if the node died or timed out.
+wait_node() {
+    local data_dir="$1" port="$2" started="$3" pid
     while (( SECONDS - started < START_TIMEOUT )); do
         sleep 0.5
         if port_open "$port"; then
@@ -243,6 +250,77 @@ cmd_start() {
     log "timed out after ${START_TIMEOUT} s waiting for 127.0.0.1:$port; the broker is left running, stop it with: $0 stop $data_dir"
     show_logs "$data_dir"
     exit 1
+}
+
+cmd_start() {
+    [[ $# -eq 2 ]] || usage
+    local port="$2" data_dir
+    [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65534 ]] || die "PORT must be a number from 1 to 65534 (PORT+1 is the controller port), got '$port'"
+    data_dir="$(abs_dir "$1")"
+    local pid
+    if pid="$(live_pid "$data_dir")"; then
+        log "already running (pid $pid, data $data_dir)"
+        return 0
+    fi
+    rm -f "$data_dir/kafka.pid"
+    check_java
+    cmd_fetch
+    local started=$SECONDS
+    launch_node "$data_dir" "$port" ""
+    wait_node "$data_dir" "$port" "$started"
+}
+
+# A cluster of NODES combined broker+controller nodes in DATA_DIR/node-<i>, node i on PORT+2(i-1) (its
+# controller on the port after), all voters of one static quorum, sharing one cluster id (DATA_DIR/cluster.id);
+# replication factor NODES (at most 3) and min.insync.replicas NODES-1, as in production (docs/operations.md).
+# KAFKA_ADVERTISED_PORTS="p1,p2,..." makes node i advertise p_i (fault proxies in front of the nodes).
+# Each node is then an ordinary node for `stop` and `status` (kafka.sh stop DATA_DIR/node-2), and
+# `cluster-start` again starts only those that are not running.
+cmd_cluster_start() {
+    [[ $# -eq 2 || $# -eq 3 ]] || usage
+    local port="$2" nodes="${3:-3}" data_dir
+    [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65500 ]] || die "PORT must be a number, got '$port'"
+    [[ "$nodes" =~ ^[2-9]$ ]] || die "NODES must be 2 to 9, got '$nodes'"
+    data_dir="$(abs_dir "$1")"
+    check_java
+    cmd_fetch
+    local voters="" i replication min_isr cluster_id
+    for (( i = 1; i <= nodes; i++ )); do
+        voters="${voters:+$voters,}$i@127.0.0.1:$((port + 2 * (i - 1) + 1))"
+    done
+    replication=$(( nodes < 3 ? nodes : 3 ))
+    min_isr=$(( replication - 1 ))
+    if [[ ! -f "$data_dir/cluster.id" ]]; then
+        java -cp "$LIB_DIR/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1 >"$data_dir/cluster.id"
+    fi
+    cluster_id="$(cat "$data_dir/cluster.id")"
+    local -a advertised=()
+    IFS=',' read -r -a advertised <<<"${KAFKA_ADVERTISED_PORTS:-}"
+    local started=$SECONDS node_dir node_port
+    for (( i = 1; i <= nodes; i++ )); do
+        node_dir="$(abs_dir "$data_dir/node-$i")"
+        node_port=$((port + 2 * (i - 1)))
+        if live_pid "$node_dir" >/dev/null; then
+            log "node $i already running"
+            continue
+        fi
+        rm -f "$node_dir/kafka.pid"
+        launch_node "$node_dir" "$node_port" "$cluster_id" "$i" "$voters" "$replication" "$min_isr" \
+            "${advertised[$((i - 1))]:-$node_port}"
+    done
+    # The nodes start together: a node's broker waits for a quorum of controllers, so one at a time would not do.
+    for (( i = 1; i <= nodes; i++ )); do
+        wait_node "$data_dir/node-$i" $((port + 2 * (i - 1))) "$started"
+    done
+}
+
+cmd_cluster_stop() {
+    [[ $# -eq 1 ]] || usage
+    local node
+    for node in "$1"/node-*; do
+        [[ -d "$node" ]] && cmd_stop "$node"
+    done
+    return 0
 }
 
 cmd_stop() {
@@ -289,6 +367,8 @@ case "$sub" in
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
+    cluster-start) cmd_cluster_start "$@" ;;
+    cluster-stop) cmd_cluster_stop "$@" ;;
     -h|--help|help) usage ;;
     *) log "unknown subcommand '$sub'"; usage ;;
 esac

@@ -7,6 +7,8 @@
 #   postgres.sh dropdb NAME [NAME..]   drop each database if it exists, WITH (FORCE)
 #   postgres.sh stop [PID]             stop the cluster, but only if this script started it and no other
 #                                      registered process still uses it
+#   postgres.sh restart                stop (fast: connections are cut) and start the running cluster again,
+#                                      data kept: the chaos runner's PostgreSQL fault (chaos/)
 #
 # Non-obvious choices:
 # - Debian's postgresql-common tooling (pg_lsclusters, pg_createcluster, pg_ctlcluster) is used instead of raw
@@ -41,6 +43,7 @@ usage: $0 ensure [HOLDER_PID]
        $0 createdb NAME [NAME...]
        $0 dropdb NAME [NAME...]
        $0 stop [HOLDER_PID]
+       $0 restart
 EOF
     exit 2
 }
@@ -208,6 +211,16 @@ cmd_stop() {
     rm -f "$MARKER"
 }
 
+cmd_restart() {
+    need_root
+    local ver
+    ver="$(installed_version)"
+    [[ -n "$ver" && "$(cluster_status "$ver")" == online* ]] || die "no running cluster to restart"
+    log "restarting cluster $ver/$PG_CLUSTER (fast: open connections are cut)"
+    pg_ctlcluster "$ver" "$PG_CLUSTER" restart -m fast >&2 || die "pg_ctlcluster $ver $PG_CLUSTER restart failed"
+    wait_ready
+}
+
 [[ $# -ge 1 ]] || usage
 sub="$1"
 shift
@@ -216,6 +229,7 @@ case "$sub" in
     createdb) cmd_createdb "$@" ;;
     dropdb) cmd_dropdb "$@" ;;
     stop) [[ $# -le 1 ]] || usage; cmd_stop "$@" ;;
+    restart) [[ $# -eq 0 ]] || usage; cmd_restart ;;
     -h|--help|help) usage ;;
     *) log "unknown subcommand '$sub'"; usage ;;
 esac

@@ -18,12 +18,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# Every PostgreSQL statement and every new connection is bounded. Without a bound
+# a half-open connection — the server or a middlebox gone silent without closing it — hangs the consumer,
+# the outbox relay or a request on it for ever; the chaos run's blackholed PostgreSQL link did exactly
+# that (chaos/). A failed statement is an error like any other: the relay and the consumers retry, the
+# client gets a 5xx. Migrations use an engine of their own, without these bounds.
+POSTGRES_CONNECT_TIMEOUT_S = 10.0
+POSTGRES_COMMAND_TIMEOUT_S = 30.0
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, command_timeout_s: float = POSTGRES_COMMAND_TIMEOUT_S
+) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -42,7 +52,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # connection fails, SQLAlchemy invalidates the pool, and the command fails before anything was
         # committed (the caller may retry it, as after any other failed transaction).
         pool_recycle=1800,
-        connect_args=_loopback_without_tls(url),
+        connect_args={
+            "timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "command_timeout": command_timeout_s,
+            **_loopback_without_tls(url),
+        },
     )
     _discard_closed_connections(engine)
     return engine

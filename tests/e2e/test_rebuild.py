@@ -7,13 +7,17 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from history.entrypoints.rebuild import checksums, end_offsets, rebuild
+from history.entrypoints.rebuild import REBUILD_GROUP, checksums, end_offsets, rebuild
 from shared.cli import EVENT_TOPICS
+from shared.envelope import KafkaMessage
 from shared.eventstore.database import create_engine
 from shared.eventstore.schema import consumer_positions
+from shared.ids import new_id
+from shared.kafka import dead_letter_topic, ensure_topics
 from tests.e2e.stack import Chain
 from tests.e2e.test_chain_flow import _register
 from tests.fixtures import NewDatabase, eventually
+from tests.helpers import new_topic, produce, read_topic
 
 
 async def test_the_rebuilt_read_side_equals_the_live_one(
@@ -70,3 +74,23 @@ async def test_an_unknown_read_model_is_refused_before_anything_is_read(
     target = await new_postgres_database("history_rebuild_unknown")
     with pytest.raises(ValueError, match=r"unknown read model\(s\) stays; known: residence"):
         await rebuild(target, kafka_bootstrap, models=["stays"])
+
+
+async def test_a_rebuild_passes_a_poison_message_to_its_own_dead_letter_topic_and_finishes(
+    kafka_bootstrap: str, new_postgres_database: NewDatabase
+) -> None:
+    # given a topic whose history holds a message that is no CloudEvent (the chaos run poisons one so)
+    topic = new_topic("rebuild-poison")
+    await ensure_topics(kafka_bootstrap, {topic: 1})
+    key = f"poison-{new_id()}"
+    await produce(kafka_bootstrap, topic, [KafkaMessage(key=key.encode(), value=b"not an event", headers=[])])
+
+    # when the read side is rebuilt from it
+    target = await new_postgres_database("history_rebuild_poison")
+    result = await rebuild(target, kafka_bootstrap, topics=[topic], out=io.StringIO(), timeout_s=60)
+
+    # then the rebuild reached the end of the topic instead of waiting for ever on a dead-letter topic
+    # that did not exist, and the message is on the rebuild's own dead-letter topic
+    assert result["events"] == 1
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(REBUILD_GROUP))
+    assert key in {(record.key or b"").decode() for record in dead}

@@ -16,12 +16,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 
 from intake.entrypoints.app import DEFINITION as INTAKE
 from intake.entrypoints.app import create_app
 from placement.entrypoints.app import DEFINITION as PLACEMENT
 from procedure.entrypoints.app import DEFINITION as PROCEDURE
 from repatriation.entrypoints.app import DEFINITION as RETURN
+from shared import idempotency
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import events, idempotency_keys
 from shared.runtime import ServiceDefinition
@@ -244,3 +246,31 @@ async def test_two_concurrent_requests_with_one_key_append_once(
     if statuses == [201, 201]:  # the second looked up after the first answered: a replay
         assert first.json() == second.json()
     assert await event_count(intake_app) - before == 3  # one household fact and one per member, once
+
+
+async def test_a_database_blip_while_storing_the_answer_neither_fails_the_command_nor_strands_its_key(
+    intake_app: FastAPI, client: httpx.AsyncClient, token_for: MintToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a database connection that breaks once, just after the command's events were committed and
+    # before its answer is stored (what the chaos run's dropped PostgreSQL connections did)
+    original = idempotency._remember
+    failures = [OperationalError("UPDATE idempotency_keys", {}, ConnectionResetError("reset by peer"))]
+
+    async def remember_after_a_blip(*args: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await original(*args)
+
+    monkeypatch.setattr(idempotency, "_remember", remember_after_a_blip)
+    token = token_for("IND")
+
+    # when the command is sent, and then retried with its key
+    first = await register(client, token, "blip")
+    retry = await register(client, token, "blip")
+
+    # then the command succeeded, and the retry gets that answer again instead of 409 in-progress for ever
+    assert first.status_code == 201, first.text
+    assert retry.status_code == 201, retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert not failures

@@ -52,7 +52,7 @@ from shared.eventstore import UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.eventstore.schema import consumer_positions, processed_events
-from shared.kafka import start_bounded, stop_quietly
+from shared.kafka import dead_letter_topic, ensure_topics, start_bounded, stop_quietly
 
 REBUILD_GROUP = "history-rebuild"
 
@@ -102,6 +102,7 @@ async def rebuild(
     out: TextIO = sys.stdout,
     timeout_s: float = 3600.0,
     clock: Callable[[], float] = time.monotonic,
+    replication_factor: int = 1,
 ) -> dict[str, Any]:
     """Rebuild `models` into `database_url` (a fresh database); returns {events, seconds, events_per_s}."""
     topics = topics or EVENT_TOPICS
@@ -109,6 +110,12 @@ async def rebuild(
     await upgrade_to_head_async(database_url, Path(DEFINITION.migrations))
     engine = create_engine(database_url)
     units = UnitOfWorkFactory(session_factory(engine), chain_registry(), source="urn:rebuild", topic="none")
+    # The rebuild is a consumer group of its own, so what it cannot apply goes to a dead-letter topic of
+    # its own; the broker creates no topic by itself, and without it the first poison message would stop
+    # the rebuild for good (found by the chaos run, chaos/).
+    await ensure_topics(
+        bootstrap, {dead_letter_topic(REBUILD_GROUP): 1}, replication_factor=replication_factor
+    )
     targets = {tp: end for tp, end in (await end_offsets(bootstrap, topics)).items() if end > 0}
     total = sum(targets.values())
     started = clock()
@@ -202,11 +209,16 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+CHECKSUM_STATEMENT_TIMEOUT_S = 3600.0
+
+
 async def checksums(database_url: str, models: Sequence[str] = READ_MODELS) -> dict[str, str]:
     refuse_unknown_models(models)
     chosen = {name for model in models for name in MODEL_TABLES[model]}
     tables = {name: spec for name, spec in TABLES.items() if name in chosen}
-    engine = create_engine(database_url)
+    # Hashing a table of a million rows is one long read: an operator's tool gets a bound of an hour,
+    # not the services' 30 s per statement.
+    engine = create_engine(database_url, command_timeout_s=CHECKSUM_STATEMENT_TIMEOUT_S)
     found: dict[str, str] = {}
     try:
         async with engine.connect() as connection:

@@ -25,6 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # client gets a 5xx. Migrations use an engine of their own, without these bounds.
 POSTGRES_CONNECT_TIMEOUT_S = 10.0
 POSTGRES_COMMAND_TIMEOUT_S = 30.0
+# The other half: when our side gives up on a half-open connection, the server's session lives on (its
+# peer never said goodbye), holding whatever it held — the outbox relay's leader lock (a session advisory
+# lock), a consumer's row locks in an open transaction — so no other connection could take them over: the
+# chaos run's chain stood still after the link healed. The server ends such sessions itself: one idle in
+# a transaction after a minute, one idle outside a transaction after two (the relay's leader checks its
+# session every few seconds; a pooled connection the server ended is refused at checkout).
+POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S = 60.0
+POSTGRES_IDLE_SESSION_TIMEOUT_S = 120.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,7 +40,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, command_timeout_s: float = POSTGRES_COMMAND_TIMEOUT_S
+    url: str,
+    *,
+    pool_size: int = 10,
+    command_timeout_s: float = POSTGRES_COMMAND_TIMEOUT_S,
+    idle_in_transaction_timeout_s: float = POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S,
+    idle_session_timeout_s: float = POSTGRES_IDLE_SESSION_TIMEOUT_S,
 ) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
@@ -55,6 +68,10 @@ def create_engine(
         connect_args={
             "timeout": POSTGRES_CONNECT_TIMEOUT_S,
             "command_timeout": command_timeout_s,
+            "server_settings": {
+                "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout_s * 1000)),
+                "idle_session_timeout": str(int(idle_session_timeout_s * 1000)),
+            },
             **_loopback_without_tls(url),
         },
     )

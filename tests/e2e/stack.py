@@ -47,6 +47,9 @@ class ServiceStack:
                 AUTH_JWKS_PATH=str(self.jwks_path),
                 VAULT_MASTER_KEY=VAULT_TEST_KEY,
                 ASIELKETEN_SERVICE_URLS=peers,
+                # five services at 4 (+4 overflow) each stay well inside PostgreSQL's 100 connections,
+                # beside the tests' own engines (10 + 10 each by default: 5 x 20 would be all of them)
+                DATABASE_POOL_SIZE="4",
                 **{f"{name.upper()}_DATABASE_URL": self.database_urls[name]},
             )
             self._processes[name] = start_service(factory, port, env, self.log_dir / f"{name}.log")

@@ -460,11 +460,19 @@ async def test_the_municipality_comes_from_the_token_never_from_the_request(
     chain: Chain, token_for: MintToken
 ) -> None:
     rotterdam = token_for(GEMEENTE, municipality=ROTTERDAM)
-    # when Rotterdam names Amsterdam in the query
-    listed = await get(
+    # when Rotterdam names Amsterdam in the query, then the request is refused, naming both parameters
+    # (the view takes no municipality from the request: an unknown parameter is a 400, nothing is read)
+    named = await get(
         chain, f"/v1/housing/households?municipality={AMSTERDAM}&municipalityCode={AMSTERDAM}", rotterdam
     )
-    # then it still gets Rotterdam's households
+    assert named.status_code == 400, named.text
+    assert {p["name"] for p in named.json()["invalidParams"]} == {
+        "query.municipality",
+        "query.municipalityCode",
+    }
+    assert AMSTERDAM not in named.text.replace(f"={AMSTERDAM}", "")
+    # and without them it gets Rotterdam's households, only
+    listed = await get(chain, "/v1/housing/households", rotterdam)
     assert [h["householdId"] for h in listed.json()["results"]] == [chain.rotterdam.household_id]
 
 

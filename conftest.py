@@ -6,7 +6,15 @@ from tests.fixtures import (
     kafka_bootstrap,
     new_postgres_database,
     postgres_base_url,
+    sqlite_or_postgres_database,
     token_for,
 )
 
-__all__ = ["auth_dir", "kafka_bootstrap", "new_postgres_database", "postgres_base_url", "token_for"]
+__all__ = [
+    "auth_dir",
+    "kafka_bootstrap",
+    "new_postgres_database",
+    "postgres_base_url",
+    "sqlite_or_postgres_database",
+    "token_for",
+]

@@ -67,6 +67,20 @@ async def new_postgres_database(postgres_base_url: str) -> AsyncIterator[NewData
         await drop_database(f"{postgres_base_url}/{name}")
 
 
+# The same test on both stores: SQLite (the embedded default) and PostgreSQL, whose locking, COPY and
+# types differ enough that a behaviour proven on one is not proven on the other.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sqlite_or_postgres_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
+    if request.param == "postgresql":
+        postgres: NewDatabase = request.getfixturevalue("new_postgres_database")
+        return postgres
+
+    async def sqlite(name: str) -> str:
+        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+
+    return sqlite
+
+
 @pytest.fixture(scope="session")
 def auth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("auth")

@@ -27,24 +27,12 @@ FAMILY = [
 REGISTRATION = {"channel": "ter-apel", "arrivalGroup": "first-application", "members": FAMILY}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
-    if request.param == "postgresql":
-        postgres: NewDatabase = request.getfixturevalue("new_postgres_database")
-        return postgres
-
-    async def sqlite(name: str) -> str:
-        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
-
-    return sqlite
-
-
 @pytest.fixture
-async def intake_app(new_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
+async def intake_app(sqlite_or_postgres_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
     settings = IntakeSettings(
         service="intake",
         vault_master_key=VAULT_TEST_KEY,
-        database_url=await new_database("access_log"),
+        database_url=await sqlite_or_postgres_database("access_log"),
         kafka_bootstrap_servers="127.0.0.1:9",
         kafka_create_topics=False,
         auth_jwks_path=auth_dir / "jwks.json",

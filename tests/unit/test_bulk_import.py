@@ -36,21 +36,9 @@ TOPIC = "placement.events"
 SMALL_BATCH = 2
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
-    if request.param == "postgresql":
-        postgres: NewDatabase = request.getfixturevalue("new_postgres_database")
-        return postgres
-
-    async def sqlite(name: str) -> str:
-        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
-
-    return sqlite
-
-
 @pytest.fixture
-async def engine(new_database: NewDatabase) -> AsyncIterator[AsyncEngine]:
-    url = await new_database("bulk_import")
+async def engine(sqlite_or_postgres_database: NewDatabase) -> AsyncIterator[AsyncEngine]:
+    url = await sqlite_or_postgres_database("bulk_import")
     engine = await migrated_engine(url)
     try:
         yield engine

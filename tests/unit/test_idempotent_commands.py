@@ -39,23 +39,9 @@ FAMILY = [
 REGISTRATION = {"channel": "ter-apel", "arrivalGroup": "first-application", "members": FAMILY}
 
 
-# On both stores: the claim's conflict is a primary-key violation inside the events' transaction, which
-# SQLite (one writer at a time) and PostgreSQL (row locks, the loser waits then fails) reach differently.
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
-    if request.param == "postgresql":
-        postgres: NewDatabase = request.getfixturevalue("new_postgres_database")
-        return postgres
-
-    async def sqlite(name: str) -> str:
-        return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
-
-    return sqlite
-
-
 @pytest.fixture
-async def intake_app(new_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
-    database_url = await new_database("idempotency")
+async def intake_app(sqlite_or_postgres_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
+    database_url = await sqlite_or_postgres_database("idempotency")
     settings = IntakeSettings(
         service="intake",
         vault_master_key=VAULT_TEST_KEY,

@@ -13,12 +13,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from intake_privacy_fixtures import intake_settings, running_intake
 
-from intake.entrypoints.app import create_app
 from shared.eventstore.schema import access_log, events
-from shared.settings import IntakeSettings
 from tests.fixtures import MintToken, NewDatabase
-from tests.helpers import VAULT_TEST_KEY
 
 FAMILY = [
     {"role": "adult", "relation": "head", "birthYear": 1988, "nationality": "SYR"},
@@ -28,18 +26,11 @@ REGISTRATION = {"channel": "ter-apel", "arrivalGroup": "first-application", "mem
 
 
 @pytest.fixture
-async def intake_app(sqlite_or_postgres_database: NewDatabase, auth_dir: Path) -> AsyncIterator[FastAPI]:
-    settings = IntakeSettings(
-        service="intake",
-        vault_master_key=VAULT_TEST_KEY,
-        database_url=await sqlite_or_postgres_database("access_log"),
-        kafka_bootstrap_servers="127.0.0.1:9",
-        kafka_create_topics=False,
-        auth_jwks_path=auth_dir / "jwks.json",
-        environment="test",
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+async def intake_app(
+    sqlite_or_postgres_database: NewDatabase, tmp_path: Path, auth_dir: Path
+) -> AsyncIterator[FastAPI]:
+    database_url = await sqlite_or_postgres_database("access_log")
+    async with running_intake(intake_settings(tmp_path, auth_dir, database_url=database_url)) as app:
         yield app
 
 

@@ -14,8 +14,11 @@ at most what the database already skips.
 Failures. A message that is not a CloudEvent, of an unknown type, of an unsupported schema version or
 with an undecodable payload goes straight to the dead-letter topic `<consumer>.dlq` with its reason. A
 handler that raises is retried `max_attempts` times with backoff, then the message is dead-lettered with
-the error, recorded as such, and the consumer goes on with the next one. Nothing is dropped silently:
-every dead-lettered message keeps its original key, value and headers plus `dlq_*` headers saying why.
+the error, recorded as such, and the consumer goes on with the next one. A handler that raises
+`RetryLater` (a fact it depends on has not arrived) or meets a `ConcurrencyConflict` (another writer
+changed a stream it appends to) is retried for up to `retry_later_s` instead: both pass on their own.
+Nothing is dropped silently: every dead-lettered message keeps its original key, value and headers
+plus `dlq_*` headers saying why.
 
 Types the consumer has no handler for are passed over (their offset still advances).
 """
@@ -41,6 +44,7 @@ from shared.crashpoints import CONSUMER_COMMITTED_NOT_OFFSET, crash_point
 from shared.envelope import Envelope, MalformedEnvelope, from_kafka
 from shared.eventstore.database import append_rows
 from shared.eventstore.schema import consumer_positions, processed_events
+from shared.eventstore.store import ConcurrencyConflict
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.kafka import (
     KAFKA_CALL_TIMEOUT_S,
@@ -312,6 +316,7 @@ class EventConsumer:
     async def _apply_in_one_transaction(self, partition: TopicPartition, run: list[_Applicable]) -> int:
         event_ids = [item.consumed.envelope.id for item in run if item.consumed is not None]
         async with self._units_of_work() as uow:
+            uow.hold_commits()
             done = await _processed_among(uow.session, self.name, event_ids)
             applied: list[str] = []
             recorded_times = []
@@ -331,7 +336,7 @@ class EventConsumer:
                 recorded_times.append(consumed.envelope.time)
             await _mark_all_processed(uow.session, self.name, applied)
             await _save_position(uow.session, self.name, partition, run[-1].message.offset + 1)
-            await uow.commit()
+            await uow.commit_held()
         for recorded_at in recorded_times:
             observe_applied(self.name, recorded_at)
         return len(applied)
@@ -362,16 +367,19 @@ class EventConsumer:
                         await _save_position(uow.session, self.name, partition, message.offset + 1)
                         await uow.commit()
                         return
+                    uow.hold_commits()
                     await handler(uow, consumed)
                     await _mark_processed(uow.session, self.name, consumed.envelope.id, "applied")
                     await _save_position(uow.session, self.name, partition, message.offset + 1)
-                    await uow.commit()
+                    await uow.commit_held()
                 self.applied_total += 1
                 observe_applied(self.name, consumed.envelope.time)
                 return
             except asyncio.CancelledError:
                 raise
-            except RetryLater as error:
+            except (RetryLater, ConcurrencyConflict) as error:
+                # Too early, or a stream another writer changed under us (an officer moving people into
+                # the same location): both pass, so keep trying for a while rather than a few times.
                 if waited_s < self._retry_later_s:
                     pause = min(self._retry_backoff_s * 2 ** min(attempt - 1, 5), 2.0)
                     log.info(

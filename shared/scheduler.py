@@ -180,9 +180,10 @@ class DeadlineScheduler:
             if row is None:
                 return False
             deadline = Deadline(row["kind"], row["key"], row["due_at"], dict(row["payload"]))
+            uow.hold_commits()  # the handler's effect and `fired_at` commit together, or neither does
             await self._handlers[deadline.kind](uow, deadline)
             await uow.session.execute(
                 sa.update(deadlines).where(deadlines.c.deadline_id == deadline_id).values(fired_at=now)
             )
-            await uow.commit()
+            await uow.commit_held()
         return True

@@ -38,6 +38,18 @@ class Chain(Protocol):
     ) -> httpx.Response: ...
 
 
+OPENED_CAPACITY = 500  # places of a location the simulation opens (a mid-sized azc)
+# Where the simulation opens new locations (municipalities that host or hosted an azc).
+OPENING_PLACES = (
+    ("Assen", "Drenthe"),
+    ("Arnhem", "Gelderland"),
+    ("Zwolle", "Overijssel"),
+    ("Utrecht", "Utrecht"),
+    ("Amersfoort", "Utrecht"),
+    ("Leeuwarden", "Fryslân"),
+)
+
+
 class SimulationError(Exception):
     """The chain answered a command in a way no agency should see (a bug, or a chain not running)."""
 
@@ -169,6 +181,7 @@ class Simulation:
         self.report = SimulationReport(households=Plan(parameters, seed=seed, now=self.now).households())
         self.crisis_location_id = ""
         self.regular_location_ids: list[str] = []
+        self.opened = 0  # locations this run opened
 
     # --- HTTP ------------------------------------------------------------------------------------
 
@@ -252,6 +265,7 @@ class Simulation:
         the phases that depend on them."""
         registering = self._due(start, end, "registered_at")
         phases: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("locations", lambda: self._room_for_window(start, end)),
             ("registrations", lambda: self._each(registering, self._register)),
             ("placed and lodged", self.settled),
             ("applications", lambda: self._each(registering, self._application)),
@@ -290,6 +304,56 @@ class Simulation:
         ]
         if not self.regular_location_ids:
             raise SimulationError("the chain has no regular azc to move households to (is it seeded?)")
+
+    async def _locations(self) -> list[dict[str, Any]]:
+        async with self.gate:
+            return list((await self.chain.call("GET", "placement", "/v1/locations", "COA")).json())
+
+    async def _room_for_window(self, start: datetime, end: datetime) -> None:
+        """COA opens locations when the ones it has run full (with the municipalities, in reality months
+        ahead): before a window sends households somewhere, open a location of each kind whose free places
+        (counting only those that take children) fall short of twice what the window needs. Without it a
+        long run fills the seed locations, and then placement can only leave moves to an officer."""
+        need = {"azc-aanmeld": 0, "azc-versneld": 0, "azc-regulier": 0}
+        for h in self._due(start, end, "registered_at"):
+            need["azc-aanmeld"] += len(h.members)
+        for h in self._due(start, end, "stream_at"):
+            need["azc-versneld" if h.accelerated else "azc-regulier"] += len(h.members)
+        for h in self._due(start, end, "moved_at"):
+            need["azc-regulier"] += len(h.members) if h.move != "crisis" else 0
+        locations = await self._locations()
+        first = min(h.registered_at for h in self.report.households)
+        for location_type, people in need.items():
+            free = sum(
+                r["freePlaces"]
+                for r in locations
+                if r["locationType"] == location_type and not r["nearOpenWater"] and r["closingAt"] is None
+            )
+            while free < 2 * people:
+                await self._open(location_type, capacity=OPENED_CAPACITY, opened_at=first)
+                free += OPENED_CAPACITY
+
+    async def _open(self, location_type: str, *, capacity: int, opened_at: datetime) -> str:
+        self.opened += 1
+        municipality, province = OPENING_PLACES[self.opened % len(OPENING_PLACES)]
+        opened = await self._call(
+            "POST",
+            "placement",
+            "/v1/locations",
+            "COA",
+            {
+                "name": f"{location_type} {municipality} {self.opened}",
+                "locationType": location_type,
+                "municipality": municipality,
+                "province": province,
+                "capacity": capacity,
+                "schoolNearby": True,
+                "occurredAt": (opened_at - timedelta(days=1)).isoformat(),
+            },
+        )
+        if location_type == "azc-regulier":
+            self.regular_location_ids.append(opened["locationId"])
+        return str(opened["locationId"])
 
     async def _open_crisis_location(self) -> None:
         opened = await self._call(
@@ -371,11 +435,7 @@ class Simulation:
         )
         assert reception["moves"] == 1, reception  # the process move, and no other yet
         here = reception["location"]["locationId"]
-        target = (
-            self.crisis_location_id
-            if h.move == "crisis"
-            else self.random.choice([i for i in self.regular_location_ids if i != here])
-        )
+        target = self.crisis_location_id if h.move == "crisis" else await self._regular_with_room(h, here)
         forced = h.move != "own-request"
         body: dict[str, Any] = {
             "toLocationId": target,
@@ -399,6 +459,22 @@ class Simulation:
             )
             body["assessmentId"] = assessment["assessmentId"]
         await self._call("POST", "placement", f"/v1/households/{h.household_id}/transfers", "COA", body)
+
+    async def _regular_with_room(self, h: Household, here: str) -> str:
+        """A regular azc other than `here` with room for the household (and for children: not near open
+        water), at random; if none, a new one."""
+        fitting = [
+            r["locationId"]
+            for r in await self._locations()
+            if r["locationId"] in self.regular_location_ids
+            and r["locationId"] != here
+            and r["freePlaces"] >= len(h.members)
+            and not (h.has_children and r["nearOpenWater"])
+            and r["closingAt"] is None
+        ]
+        if fitting:
+            return str(self.random.choice(fitting))
+        return await self._open("azc-regulier", capacity=OPENED_CAPACITY, opened_at=h.registered_at)
 
     async def _decide(self, h: Household) -> None:
         assert h.decided_at is not None

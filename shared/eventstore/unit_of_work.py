@@ -42,6 +42,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._events: EventStore | None = None
         self._appends: dict[Table, list[dict[str, Any]]] = {}
+        self._commits_held = False
 
     @property
     def session(self) -> AsyncSession:
@@ -74,6 +75,7 @@ class UnitOfWork:
             self._session = None
             self._events = None
             self._appends.clear()
+            self._commits_held = False
 
     def append_at_commit(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """Insert `rows` into `table` when the unit of work commits, together with the rows other
@@ -90,9 +92,26 @@ class UnitOfWork:
             await append_rows(self.session, table, rows)
         self._appends.clear()
 
+    def hold_commits(self) -> None:
+        """From now on `commit()` writes what is pending but leaves the transaction open; `commit_held()`
+        commits it. For a consumer: its handlers run the same use cases as the HTTP edge, each ending in
+        `commit()`, and the consumer must commit their work together with its processed-event rows and the
+        partition's position. Were a handler's effect committed on its own, a crash or a later message of
+        the same batch failing would leave it applied but not recorded as processed, and applying the
+        message again would be refused as done already (and dead-lettered)."""
+        self._commits_held = True
+
+    async def commit_held(self) -> None:
+        """Commit the work held since `hold_commits()` (and anything pending), as one transaction."""
+        self._commits_held = False
+        await self.commit()
+
     async def commit(self) -> None:
         self._log_writes()
         await self.write_appended()
+        if self._commits_held:
+            await self.session.flush()  # later reads in this transaction see it, as after a commit
+            return
         claim = idempotency_claim.get()
         claiming = claim is not None and not claim.claimed and self.events.appended > 0
         if claiming:

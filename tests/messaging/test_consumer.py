@@ -18,6 +18,7 @@ from shared.contracts.placement import LocationPlacesTaken
 from shared.envelope import KafkaMessage, to_kafka
 from shared.eventstore import UnitOfWork
 from shared.eventstore.schema import consumer_positions, processed_events
+from shared.eventstore.store import ConcurrencyConflict
 from shared.ids import new_id
 from shared.kafka import dead_letter_topic, ensure_topics
 from tests.fixtures import NewDatabase, eventually
@@ -261,6 +262,35 @@ async def test_a_batch_with_a_failing_and_a_poison_message_keeps_order_and_appli
     assert await setup.outcome(ce_id(failing)) == "dead-lettered"
 
 
+async def test_a_batch_stopped_by_a_fact_that_came_too_early_applies_the_committing_handlers_once(
+    setup: Setup,
+) -> None:
+    # given a handler that, like the services' reactions, runs a use case ending in its own commit, and
+    # five messages fetched as one batch whose third cannot be applied the first time
+    messages = [message() for _ in range(5)]
+    too_early = ce_id(messages[2])
+    tries: list[str] = []
+    record = recorder(setup.name)
+
+    async def reaction(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        if consumed.envelope.id == too_early and too_early not in tries:
+            tries.append(too_early)
+            raise RetryLater("the household is not placed yet")
+        await record(uow, consumed)
+        await uow.commit()
+
+    await setup.produce(*messages)
+
+    # when the consumer runs
+    async with running(setup.consumer(reaction, max_attempts=1)):
+        await eventually(lambda: setup.has_read_up_to([5]), what="the whole batch to be read")
+
+    # then each message was applied exactly once: the first two, whose use cases committed before the
+    # third stopped the batch, were not applied again when the batch was retried in parts
+    assert await setup.applied() == [ce_id(m) for m in messages]
+    assert await setup.dead_letters() == []
+
+
 class RecordingConsumer(EventConsumer):
     """Remembers every (partition, offset) it was given, applied or skipped."""
 
@@ -327,6 +357,35 @@ async def test_an_event_that_arrives_too_early_is_applied_once_it_can_be(setup: 
     assert calls == [ce_id(event)] * 3
     assert await setup.applied() == [ce_id(event)]
     assert await setup.outcome(ce_id(event)) == "applied"
+
+
+async def test_a_reaction_that_keeps_meeting_a_concurrent_writer_is_applied_once_it_gets_through(
+    setup: Setup,
+) -> None:
+    # given a reaction whose stream another writer changes under it four times running (officers moving
+    # households into the same location), more often than a failing handler is tried
+    event = message()
+    calls: list[str] = []
+    record = recorder(setup.name)
+
+    async def reaction(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
+        calls.append(consumed.envelope.id)
+        if len(calls) <= 4:
+            raise ConcurrencyConflict(
+                "location-1", expected_version=len(calls), actual_version=len(calls) + 1
+            )
+        await record(uow, consumed)
+
+    await setup.produce(event)
+
+    # when the consumer runs
+    async with running(setup.consumer(reaction, retry_later_s=10, max_attempts=2)):
+        await eventually(setup.has_applied(ce_id(event)), what="the event to be applied")
+
+    # then it was applied on the fifth try, once, and not dead-lettered
+    assert calls == [ce_id(event)] * 5
+    assert await setup.applied() == [ce_id(event)]
+    assert await setup.dead_letters() == []
 
 
 async def test_an_event_that_stays_too_early_is_dead_lettered_after_the_wait(setup: Setup) -> None:

@@ -9,16 +9,31 @@ from pathlib import Path
 
 import pytest
 from placement_builders import a_household_after_its_stream, consumed
+from prometheus_client import REGISTRY
 
+from placement.adapters import locations as location_table
+from placement.domain.location import ChangeCapacity
 from placement.domain.reception import Reception
+from placement.domain.recommendation import Purpose
 from placement.entrypoints import reactions
 from placement.entrypoints.app import create_app
+from placement.service_layer import locations as location_service
 from placement.service_layer import reception as reception_service
 from shared.clock import ManualClock
-from shared.contracts.placement import LocationType, ReceptionEndReason
+from shared.contracts.intake import (
+    ArrivalGroup,
+    HouseholdMember,
+    HouseholdRegistered,
+    MemberRole,
+    RegistrationChannel,
+    Relation,
+)
+from shared.contracts.placement import LocationType, MoveReason, ReceptionEndReason
 from shared.contracts.procedure import (
     PROCEDURE_EVENTS,
+    AcceleratedGround,
     ReceptionStream,
+    ReceptionStreamDetermined,
 )
 from shared.contracts.repatriation import (
     DeparturePeriodExpired,
@@ -27,11 +42,13 @@ from shared.contracts.repatriation import (
     LocalChainDecisionTaken,
     LocalChainOption,
 )
+from shared.eventstore import CommandContext
 from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
 WHEN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+OFFICER = CommandContext(actor="COA:officer", correlation_id="test")
 
 
 @pytest.fixture
@@ -149,3 +166,148 @@ async def test_a_departure_ends_reception_once(runtime: Runtime) -> None:
         recorded = await uow.events.read_stream(f"reception-{household_id}")
     ends = [r.event for r in recorded if r.event.type_name.endswith("resident-left-reception")]
     assert len(ends) == 1 and ends[0].reason is ReceptionEndReason.DEPARTED_UNKNOWN_DESTINATION  # type: ignore[attr-defined]
+
+
+async def _registered(runtime: Runtime, when: datetime, adults: int = 1) -> str:
+    """A household registered at `when` and placed at a registration azc (no stream known yet)."""
+    household_id = new_id()
+    members = tuple(
+        HouseholdMember(
+            person_id=new_id(),
+            role=MemberRole.ADULT,
+            relation=Relation.HEAD if i == 0 else Relation.PARTNER,
+            birth_year=1980,
+            nationality="SYR",
+        )
+        for i in range(adults)
+    )
+    async with runtime.units_of_work() as uow:
+        await reactions.on_household_registered(
+            uow,
+            consumed(
+                HouseholdRegistered(
+                    household_id=household_id,
+                    channel=RegistrationChannel.TER_APEL,
+                    arrival_group=ArrivalGroup.FIRST_APPLICATION,
+                    members=members,
+                    occurred_at=when,
+                )
+            ),
+        )
+    return household_id
+
+
+def _stream(household_id: str, stream: ReceptionStream, when: datetime) -> ReceptionStreamDetermined:
+    return ReceptionStreamDetermined(
+        application_id=new_id(),
+        household_id=household_id,
+        stream=stream,
+        occurred_at=when,
+        ground=None
+        if stream is ReceptionStream.NOT_ACCELERATED
+        else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
+    )
+
+
+async def test_a_departure_that_reaches_placement_after_a_later_move_ends_reception_when_that_stay_began(
+    runtime: Runtime,
+) -> None:
+    # given a household that a COA officer moved on day 10 (its own request)
+    household_id = await a_household_after_its_stream(
+        runtime, WHEN, adults=1, children=0, stream=ReceptionStream.NOT_ACCELERATED
+    )
+    async with runtime.units_of_work() as uow:
+        await reception_service.transfer(
+            uow,
+            household_id,
+            target_id=None,
+            purpose=Purpose.OWN_REQUEST,
+            reason=MoveReason.OWN_REQUEST,
+            forced=False,
+            assessment_id=None,
+            occurred_at=WHEN + timedelta(days=10),
+            context=OFFICER,
+        )
+    # when DT&V's departure on day 5 reaches placement only now (facts of two topics, in any order)
+    async with runtime.units_of_work() as uow:
+        await reactions.on_departure_realised(
+            uow,
+            consumed(
+                DepartureRealised(
+                    case_id=new_id(),
+                    household_id=household_id,
+                    person_ids=("p",),
+                    departure_type=DepartureType.INDEPENDENT,
+                    occurred_at=WHEN + timedelta(days=5),
+                )
+            ),
+        )
+    # then reception ends — when the current stay began, so the person's stays keep their order
+    state = await _state(runtime, household_id)
+    assert state.ended
+    async with runtime.units_of_work() as uow:
+        recorded = await uow.events.read_stream(f"reception-{household_id}")
+    assert recorded[-1].event.occurred_at == WHEN + timedelta(days=10)
+
+
+async def test_the_stream_after_an_officer_made_the_process_move_by_hand_changes_nothing(
+    runtime: Runtime,
+) -> None:
+    # given a household an officer already moved to a regular azc as its process move
+    household_id = await _registered(runtime, WHEN)
+    async with runtime.units_of_work() as uow:
+        await reception_service.transfer(
+            uow,
+            household_id,
+            target_id=None,
+            purpose=Purpose.PROCESS_NOT_ACCELERATED,
+            reason=MoveReason.PROCESS,
+            forced=True,
+            assessment_id=None,
+            occurred_at=WHEN + timedelta(days=1),
+            context=OFFICER,
+        )
+    moved = await _state(runtime, household_id)
+    # when the stream fact reaches placement afterwards
+    async with runtime.units_of_work() as uow:
+        await reactions.on_reception_stream_determined(
+            uow, consumed(_stream(household_id, ReceptionStream.NOT_ACCELERATED, WHEN))
+        )
+    # then it is not refused (and dead-lettered), and nobody moves a second time
+    assert await _state(runtime, household_id) == moved
+
+
+async def test_when_no_location_has_room_the_process_move_is_left_to_an_officer(runtime: Runtime) -> None:
+    # given a household at a registration azc, and no azc for the accelerated procedure with a free place
+    household_id = await _registered(runtime, WHEN)
+    async with runtime.units_of_work() as uow:
+        full = [
+            found
+            for found in await location_table.all_locations(uow.session)
+            if found.location_type is LocationType.AZC_VERSNELD
+        ]
+    for found in full:
+        async with runtime.units_of_work() as uow:
+            await location_service.change_capacity(
+                uow,
+                found.location_id,
+                ChangeCapacity(capacity=found.occupied, occurred_at=WHEN),
+                OFFICER,
+            )
+    left_before = _left_to_an_officer("process-accelerated")
+    # when its stream is determined: accelerated
+    async with runtime.units_of_work() as uow:
+        await reactions.on_reception_stream_determined(
+            uow, consumed(_stream(household_id, ReceptionStream.ACCELERATED, WHEN + timedelta(days=1)))
+        )
+    # then the household stays where it is, its process move still to be made, and the metric says so
+    state = await _state(runtime, household_id)
+    assert state.location_type is LocationType.AZC_AANMELD and not state.process_moved
+    assert _left_to_an_officer("process-accelerated") == left_before + 1
+
+
+def _left_to_an_officer(purpose: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "asielketen_placement_moves_left_to_officer_total", {"purpose": purpose, "code": "no-location-fits"}
+    )
+    return value or 0.0

@@ -8,6 +8,9 @@ decisions and appeals never do. Return facts end reception or move a household t
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+from prometheus_client import Counter
 
 from placement.adapters import locations as location_table
 from placement.domain.reception import Member, PlaceHousehold, Reception
@@ -33,6 +36,15 @@ from shared.runtime import ConsumerSpec, Runtime
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "COA:placement-service"
+
+# A move the chain asked for that placement cannot make on its own: the household stays where it is and
+# a COA officer decides (with a justified assessment, or once a location has room).
+LEFT_TO_AN_OFFICER = ("second-forced-move-of-child", "no-location-fits")
+MOVES_LEFT_TO_AN_OFFICER = Counter(
+    "asielketen_placement_moves_left_to_officer",
+    "Moves the chain asked for that placement left to a COA officer, by the rule that stopped them",
+    ["purpose", "code"],
+)
 
 PROCESS_PURPOSE = {
     ReceptionStream.ACCELERATED: Purpose.PROCESS_ACCELERATED,
@@ -73,23 +85,57 @@ async def on_reception_stream_determined(uow: UnitOfWork, consumed: ConsumedEven
     """The one process move: to the azc for the accelerated procedure, or to a regular azc."""
     event = consumed.event
     assert isinstance(event, ReceptionStreamDetermined)
-    await _placed(uow, event.household_id)
+    state = await _placed(uow, event.household_id)
+    if state.ended:
+        return  # the household left reception before placement learnt its stream: nothing to move
+    if state.process_moved:
+        # An officer made the process move by hand before this fact reached placement: it is made once.
+        log.info("process move of household %s was made already", event.household_id)
+        return
+    await _move_for_the_chain(
+        uow, consumed, state, PROCESS_PURPOSE[event.stream], MoveReason.PROCESS, None, event.occurred_at
+    )
+
+
+def not_before_current_stay(state: Reception, occurred_at: datetime) -> datetime:
+    """When a reaction takes effect: when its fact happened, or — when the household moved after that
+    but before placement learnt of the fact (facts of two topics arrive in any order) — when its current
+    stay began, so that each person's stays keep their order."""
+    return occurred_at if state.since is None or occurred_at >= state.since else state.since
+
+
+async def _move_for_the_chain(
+    uow: UnitOfWork,
+    consumed: ConsumedEvent,
+    state: Reception,
+    purpose: Purpose,
+    reason: MoveReason,
+    justification: Justification | None,
+    occurred_at: datetime,
+) -> None:
     try:
         await reception_service.move_on_behalf_of_the_chain(
             uow,
-            event.household_id,
-            PROCESS_PURPOSE[event.stream],
-            MoveReason.PROCESS,
-            None,
-            event.occurred_at,
+            state.household_id,
+            purpose,
+            reason,
+            justification,
+            not_before_current_stay(state, occurred_at),
             caused_by(consumed),
         )
     except RuleViolation as refused:
-        if refused.code != "second-forced-move-of-child":
+        if refused.code not in LEFT_TO_AN_OFFICER:
             raise
-        # The children were already moved by force (a closure before their stream was known): the process
-        # move is left to a COA officer, who records a justified assessment and moves them by hand.
-        log.warning("process move of household %s left to an officer: %s", event.household_id, refused.detail)
+        # The children were already moved by force (a closure before their stream was known), or no
+        # location has room: the move is left to a COA officer, who records a justified assessment or
+        # waits for room, and moves them by hand. The household stays where it is meanwhile.
+        MOVES_LEFT_TO_AN_OFFICER.labels(purpose=purpose.value, code=refused.code).inc()
+        log.warning(
+            "%s move of household %s left to an officer: %s",
+            purpose.value,
+            state.household_id,
+            refused.detail,
+        )
 
 
 async def on_residence_permit_granted(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
@@ -111,7 +157,11 @@ async def _end(
     if state.ended:
         return  # already ended (e.g. a departure after the VBL stay ended): nothing left to end
     await reception_service.end_reception(
-        uow, household_id, reason, consumed.event.occurred_at, caused_by(consumed)
+        uow,
+        household_id,
+        reason,
+        not_before_current_stay(state, consumed.event.occurred_at),
+        caused_by(consumed),
     )
 
 
@@ -124,26 +174,15 @@ async def on_local_chain_decision(uow: UnitOfWork, consumed: ConsumedEvent) -> N
     )
     if state.ended:
         return
-    context = caused_by(consumed)
     if event.option in (LocalChainOption.VBL, LocalChainOption.FAMILY_LOCATION):
         purpose = Purpose.VBL if event.option is LocalChainOption.VBL else Purpose.FAMILY_LOCATION
-        await reception_service.move_on_behalf_of_the_chain(
-            uow,
-            event.household_id,
-            purpose,
-            MoveReason.RETURN,
-            Justification.RETURN_DECISION,
-            event.occurred_at,
-            context,
+        await _move_for_the_chain(
+            uow, consumed, state, purpose, MoveReason.RETURN, Justification.RETURN_DECISION, event.occurred_at
         )
     elif event.option is LocalChainOption.END_RECEPTION:
-        await reception_service.end_reception(
-            uow, event.household_id, ReceptionEndReason.LOCAL_CHAIN_DECISION, event.occurred_at, context
-        )
+        await _end(uow, consumed, event.household_id, ReceptionEndReason.LOCAL_CHAIN_DECISION)
     elif event.option is LocalChainOption.DETENTION:
-        await reception_service.end_reception(
-            uow, event.household_id, ReceptionEndReason.DETENTION, event.occurred_at, context
-        )
+        await _end(uow, consumed, event.household_id, ReceptionEndReason.DETENTION)
 
 
 async def on_departure_period_expired(uow: UnitOfWork, consumed: ConsumedEvent) -> None:

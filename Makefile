@@ -13,7 +13,7 @@ help:
 	@echo "make run    start Kafka and the five services (SQLite under ./data), Ctrl-C stops all"
 	@echo "make test   static checks + all tests on real Kafka and PostgreSQL (installs what it needs)"
 	@echo "make lint   ruff, mypy and the import contracts only"
-	@echo "make bench          the benchmark suite: bench-append, bench-import, bench-http, then bench-rebuild with 1,000,000 events"
+	@echo "make bench          the benchmark suite: bench-append, bench-import, bench-http, bench-rebuild with 1,000,000 events, then the targets table"
 	@echo "make bench-append [APPEND_EVENTS=3000]  event-store append vs raw INSERT and eventsourcing"
 	@echo "make bench-import [IMPORT_EVENTS=100000]  asielketen import vs raw COPY of the same rows"
 	@echo "make bench-http     intake over HTTP (2 workers), lag to the read side, outbox relay, memory"
@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(MAKE) bench-import
 	$(MAKE) bench-http
 	$(MAKE) bench-rebuild EVENTS=1000000
+	$(VENV)/bin/python -m bench.targets
 
 APPEND_EVENTS ?= 3000
 bench-append: $(STAMP)

@@ -39,7 +39,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy.engine import make_url
 
-from bench.report import load_average, replace_table_section
+from bench.report import load_average, replace_table_section, save_results
 from shared.contracts import chain_registry
 from shared.contracts.placement import LocationPlacesTaken
 from shared.eventstore import CommandContext, UnitOfWorkFactory
@@ -292,6 +292,16 @@ def main(events: int, runs: int) -> int:
     print(new, flush=True)
     report = REPO / "BENCHMARKS.md"
     report.write_text(with_section(report.read_text(), new))
+    save_results(
+        "append",
+        {
+            "events": events,
+            "by_writers": {
+                str(writers): {name: statistics.median(rates[(name, writers)]) for name in CONFIGURATIONS}
+                for writers in WRITERS
+            },
+        },
+    )
     return 0
 
 

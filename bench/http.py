@@ -8,9 +8,13 @@ Starts a Kafka broker of its own (deploy/kafka/kafka.sh) and uses the machine's 
 runs them. The command is intake's household registration (`POST /v1/households`, two members: three
 events). Then:
 1. *throughput*: `--clients` concurrent clients register households for `--seconds`, each sending its
-   next command when the last is answered (closed loop): commands/s answered 201;
+   next command when the last is answered (closed loop): commands/s answered 201, and the CPU time per
+   command of each part meanwhile (intake's workers, the read side, PostgreSQL, Kafka, this load
+   generator), which says where a 2-core machine's 2 CPU-seconds per second go;
 2. *latency at fixed offered loads*: a command every 1/rate s whatever the answers (open loop, so a slow
-   answer cannot lower the load), at each of `--rates` for `--seconds`: p50/p99 of the time to the 201;
+   answer cannot lower the load), at each of `--rates` for `--seconds`: p50/p99 of the time to the 201,
+   and the commands that got none (an error, a timeout) counted by kind — above the service's capacity
+   they are the result;
 3. *end-to-end lag* at the same loads: from the 201 to the moment the read side applied the command's
    last event (its consumer's `processed_at`, same machine clock): p50/p99;
 4. *relay*: with intake stopped, `--relay-events` events are appended to its store (100 per
@@ -25,11 +29,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +44,7 @@ import asyncpg
 import httpx
 import sqlalchemy as sa
 
-from bench.report import load_average, peak_memory_mb, percentile, run_line, write_section
+from bench.report import load_average, peak_memory_mb, percentile, run_line, save_results, write_section
 from history.service_layer.freshness import CONSUMER
 from shared.auth import ensure_dev_keys, mint_token
 from shared.contracts import chain_registry
@@ -139,6 +145,50 @@ async def register(client: httpx.AsyncClient) -> Answer:
     return Answer(latency_ms, datetime.now(UTC), tuple(response.headers["X-Event-Ids"].split(",")))
 
 
+async def register_or_fail(client: httpx.AsyncClient) -> Answer | str:
+    """The answer, or why there was none (an error status, a timeout, a refused connection): under an
+    offered load above what the service can take, failures are a result to report, not a crash."""
+    try:
+        return await register(client)
+    except (RuntimeError, httpx.HTTPError) as error:
+        return f"{type(error).__name__}: {str(error)[:120]}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process and its children so far (from /proc)."""
+    total = 0.0
+    for current in peak_memory_mb(pid):  # the process tree, by pid
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def pids_named(marker: bytes) -> list[int]:
+    """Processes whose command line contains `marker` (PostgreSQL's backends, the Kafka broker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_by_process(stack: Stack) -> dict[str, float]:
+    return {
+        "intake (2 workers)": cpu_seconds(stack.processes["intake"].pid),
+        "read side": cpu_seconds(stack.processes["history"].pid),
+        "PostgreSQL": sum(cpu_seconds(pid) for pid in pids_named(b"postgres")),
+        "Kafka": sum(cpu_seconds(pid) for pid in pids_named(str(stack.work / "kafka").encode())),
+        "load generator": time.process_time(),
+    }
+
+
 def client_for(stack: Stack) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=stack.urls["intake"],
@@ -148,8 +198,19 @@ def client_for(stack: Stack) -> httpx.AsyncClient:
     )
 
 
-async def closed_loop(stack: Stack, clients: int, seconds: float) -> float:
-    """Commands/s answered when `clients` each send the next command once the last is answered."""
+def milliseconds(value: float) -> str:
+    return f"{value:,.1f} ms" if math.isfinite(value) else "no answer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedLoop:
+    commands_per_s: float
+    cpu_ms_per_command: dict[str, float]  # by process group, while the loop ran
+
+
+async def closed_loop(stack: Stack, clients: int, seconds: float) -> ClosedLoop:
+    """Commands/s answered when `clients` each send the next command once the last is answered, and the
+    CPU time each part of the system spent per command meanwhile."""
     answered = 0
     deadline = time.monotonic() + seconds
 
@@ -160,12 +221,17 @@ async def closed_loop(stack: Stack, clients: int, seconds: float) -> float:
             answered += 1
 
     async with client_for(stack) as client:
+        before = cpu_by_process(stack)
         started = time.monotonic()
         await asyncio.gather(*(one_client(client) for _ in range(clients)))
-        return answered / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        after = cpu_by_process(stack)
+    return ClosedLoop(
+        answered / elapsed, {name: (after[name] - before[name]) * 1000 / answered for name in before}
+    )
 
 
-async def open_loop(stack: Stack, rate: float, seconds: float) -> list[Answer]:
+async def open_loop(stack: Stack, rate: float, seconds: float) -> list[Answer | str]:
     """A command every 1/`rate` s for `seconds`, each on its own task, whatever the answers."""
     loop = asyncio.get_running_loop()
     async with client_for(stack) as client:
@@ -173,7 +239,7 @@ async def open_loop(stack: Stack, rate: float, seconds: float) -> list[Answer]:
         tasks = []
         for n in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
-            tasks.append(asyncio.create_task(register(client)))
+            tasks.append(asyncio.create_task(register_or_fail(client)))
         return list(await asyncio.gather(*tasks))
 
 
@@ -257,27 +323,53 @@ async def measure(arguments: argparse.Namespace, stack: Stack) -> str:
     async with client_for(stack) as client:  # warm-up: connections, caches, topics, consumers
         for _ in range(100):
             await register(client)
-    throughput = await closed_loop(stack, arguments.clients, arguments.seconds)
+    loop = await closed_loop(stack, arguments.clients, arguments.seconds)
+    throughput = loop.commands_per_s
     print(f"throughput: {throughput:,.0f} commands/s with {arguments.clients} clients", flush=True)
+    cpu_line = ", ".join(f"{name} {ms:.1f} ms" for name, ms in loop.cpu_ms_per_command.items())
+    print(f"CPU per command: {cpu_line}", flush=True)
     rows = []
+    by_rate: dict[str, dict[str, float]] = {}
     for rate in arguments.rates:
-        answers = await open_loop(stack, rate, arguments.seconds)
-        latencies = [answer.latency_ms for answer in answers]
-        lags = await applied_at(stack.databases["history"], answers)
-        achieved = len(answers) / arguments.seconds
+        results = await open_loop(stack, rate, arguments.seconds)
+        answers = [result for result in results if isinstance(result, Answer)]
+        failures = Counter(result.split(":")[0] for result in results if isinstance(result, str))
+        # A command without an answer counts as slower than any answered one: a p99 above the answered
+        # commands' when more than 1% got none, instead of the p99 of the lucky ones.
+        unanswered = [math.inf] * (len(results) - len(answers))
+        latencies = [answer.latency_ms for answer in answers] + unanswered
+        lags = await applied_at(stack.databases["history"], answers) + unanswered
+        failed = ", ".join(f"{count} {kind}" for kind, count in failures.most_common()) or "0"
         row = (
-            f"| {rate:,.0f} | {achieved:,.0f} | {statistics.median(latencies):.1f} ms | "
-            f"{percentile(latencies, 0.99):.1f} ms | {statistics.median(lags):.0f} ms | "
-            f"{percentile(lags, 0.99):.0f} ms |"
+            f"| {rate:,.0f} | {len(results) / arguments.seconds:,.0f} | {len(answers):,} | {failed} | "
+            f"{milliseconds(statistics.median(latencies))} | {milliseconds(percentile(latencies, 0.99))} | "
+            f"{milliseconds(statistics.median(lags))} | {milliseconds(percentile(lags, 0.99))} |"
         )
         print(row, flush=True)
         rows.append(row)
+        by_rate[f"{rate:g}"] = {
+            "sent": len(results),
+            "answered": len(answers),
+            "latency_p99_ms": percentile(latencies, 0.99),
+            "lag_p99_ms": percentile(lags, 0.99),
+        }
+        await asyncio.sleep(5)  # let a backlog drain before the next load
     memory = {
         "intake (2 workers)": peak_memory_mb(stack.processes["intake"].pid),
         "read side": peak_memory_mb(stack.processes["history"].pid),
     }
     relay = await relay_rate(stack, arguments.relay_events)
     print(f"relay: {relay:,.0f} events/s", flush=True)
+    save_results(
+        "http",
+        {
+            "commands_per_s": throughput,
+            "cpu_ms_per_command": loop.cpu_ms_per_command,
+            "by_rate": by_rate,
+            "relay_events_per_s": relay,
+            "peak_mb": {name: max(peaks.values()) for name, peaks in memory.items()},
+        },
+    )
     memory_line = "; ".join(
         f"{name}: " + ", ".join(f"{mb:,.0f} MB" for mb in sorted(peaks.values(), reverse=True))
         for name, peaks in memory.items()
@@ -286,14 +378,16 @@ async def measure(arguments: argparse.Namespace, stack: Stack) -> str:
         [
             f"- Throughput, {arguments.clients} clients in a closed loop for {arguments.seconds:.0f} s: "
             f"**{throughput:,.0f} commands/s** (each command appends 3 events).",
+            f"- CPU time per command during that loop, by process (2 cores give 2,000 ms per second in "
+            f"all): {cpu_line}.",
             f"- Outbox relay, {arguments.relay_events:,} events waiting: **{relay:,.0f} events/s** "
             "into Kafka.",
             "- Peak resident memory (VmHWM, per process, largest first; uvicorn's parent and helper "
             f"processes included): {memory_line}.",
             "",
-            "| offered commands/s | sent commands/s | latency p50 | latency p99 | lag to read side p50 | "
-            "lag p99 |",
-            "|---|---|---|---|---|---|",
+            "| offered commands/s | sent commands/s | answered 201 | failed | latency p50 | latency p99 | "
+            "lag to read side p50 | lag p99 |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 
 from bench.append import EVENT_STORE_MIGRATIONS, REPO, asyncpg_dsn, drop, fresh_database
-from bench.report import load_average, replace_table_section
+from bench.report import load_average, replace_table_section, save_results
 from shared.contracts import chain_registry
 from shared.contracts.placement import LocationPlacesTaken
 from shared.envelope import Envelope
@@ -200,6 +200,9 @@ def main(events: int, runs: int) -> int:
     print(new, flush=True)
     report = REPO / "BENCHMARKS.md"
     report.write_text(with_section(report.read_text(), new))
+    save_results(
+        "import", {"events": events, **{name: statistics.median(rates[name]) for name in CONFIGURATIONS}}
+    )
     return 0
 
 

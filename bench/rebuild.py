@@ -35,7 +35,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.report import peak_memory_mb, percentile
+from bench.report import peak_memory_mb, percentile, save_results
 from history.entrypoints.rebuild import checksums, rebuild
 from history.service_layer.freshness import CONSUMER
 from shared.auth import ensure_dev_keys, mint_token
@@ -224,6 +224,18 @@ async def measure(bootstrap: str, events: int, work: Path) -> tuple[str, bool]:
         service.terminate()
         service.wait(timeout=30)
     same = rebuilt == live
+    save_results(
+        "rebuild",
+        {
+            "events": events,
+            "events_per_s": result["events_per_s"],
+            "live_events_per_s": events / live_s,
+            "checksums_identical": same,
+            "search_p99_ms": percentile(latencies, 0.99),
+            "rebuild_peak_mb": rebuild_peak_mb,
+            "live_peak_mb": live_peak_mb,
+        },
+    )
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {events:,} | {result['seconds']:.1f} s | "
         f"{result['events_per_s']:,.0f} | {events / live_s:,.0f} | "

@@ -3,12 +3,32 @@ percentiles."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPORT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+# Each benchmark's headline figures of its last run, for the targets table (bench/targets.py).
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save_results(name: str, figures: dict[str, Any]) -> None:
+    """Keep a benchmark's headline figures, with when and under what load they were measured."""
+    RESULTS.mkdir(exist_ok=True)
+    record = {
+        "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "load_average": load_average(),
+        **figures,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def load_results(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def replace_section(text: str, new: str) -> str:

@@ -20,9 +20,9 @@ NOT_COVERED = """## Limits (said plainly)
 - The network faults are between the services and Kafka and between the services and PostgreSQL, through
   our own proxy (`chaos/proxy.py`); there is none between two services, because no service calls another.
   Kafka's own traffic (between the brokers, and to the controllers) does not pass a proxy.
-- The load moves households to a random regular azc; after some rounds the seed locations are full and a
-  round ends on `capacity-exceeded` (the chain refusing correctly), so later rounds drive registrations,
-  applications and streams more than decisions and departures.
+- The load opens a location when those of a kind run short and moves households only to a regular azc with
+  room, as COA would; a round it gives up is a client that met a fault (a command still in progress under
+  its Idempotency-Key after its retries, a connection refused), listed above, never an invariant.
 """
 
 

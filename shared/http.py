@@ -315,7 +315,7 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-def refuse_unknown_query_parameters(request: Request) -> None:
+async def refuse_unknown_query_parameters(request: Request) -> None:
     """An app-wide dependency: a query parameter the route does not take is refused (400), as an unknown
     body field is. Silently ignored, a typo (`validat=` for `validAt=`) would answer another question
     than the one asked: the history as of now instead of as it was then."""
@@ -347,12 +347,19 @@ def _query_parameter_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def verifier_of(request: Request) -> TokenVerifier:
+async def verifier_of(request: Request) -> TokenVerifier:
     verifier: TokenVerifier = request.app.state.runtime.verifier
     return verifier
 
 
-def authenticated(request: Request, verifier: Annotated[TokenVerifier, Depends(verifier_of)]) -> Principal:
+async def authenticated(
+    request: Request, verifier: Annotated[TokenVerifier, Depends(verifier_of)]
+) -> Principal:
+    return principal_of(request, verifier)
+
+
+def principal_of(request: Request, verifier: TokenVerifier) -> Principal:
+    """The caller the request's bearer token names (AuthenticationError when it names none)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -366,7 +373,7 @@ class RequireScope:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def __call__(self, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         principal.require(self.scope)
         return principal
 

@@ -38,7 +38,7 @@ from shared.auth import AuthenticationError
 from shared.eventstore.idempotency import IdempotencyClaim, idempotency_claim
 from shared.eventstore.schema import idempotency_keys
 from shared.eventstore.store import appended_event_ids
-from shared.http import authenticated, problem_response
+from shared.http import principal_of, problem_response
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -87,7 +87,7 @@ def install_idempotency(app: FastAPI) -> None:
             return _key_problem(f"use 1 to {MAX_KEY_LENGTH} printable ASCII characters, e.g. a UUID")
         runtime: Any = request.app.state.runtime
         try:
-            principal = authenticated(request, runtime.verifier)
+            principal = principal_of(request, runtime.verifier)
         except AuthenticationError:
             return await call_next(request)  # the route answers 401; nothing is remembered for it
         sessions: async_sessionmaker[AsyncSession] = runtime.units_of_work.sessions

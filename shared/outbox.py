@@ -11,7 +11,12 @@ there on the next poll; nothing can be skipped by construction.
 Order per subject. Events of one stream commit in version order (the unique (stream, version) key
 makes a second writer wait for the first), so they enter the queue in that order and are sent in that
 order by one idempotent producer to one partition (key = subject). Only one relay per database sends
-at a time: on PostgreSQL a session advisory lock elects it, so replicas of a service stand by.
+at a time: on PostgreSQL a session advisory lock elects it, so replicas of a service stand by. The leader
+reads and deletes outbox rows on that same session, in autocommit (one round trip per statement): a
+session that lost its lock (the server restarted, the link broke) fails its next statement, so a relay
+never publishes beside a new leader without knowing; and at a command's pace the relay costs three round
+trips per batch instead of the fifteen that a separate lock check and a pooled transaction per step took
+(bench/http.py's CPU per command).
 
 At least once. A crash between Kafka's acknowledgement and the delete republishes the batch; the
 consumers deduplicate by event id (shared.consumer).
@@ -20,8 +25,10 @@ consumers deduplicate by event id (shared.consumer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
+from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, func, select, text
@@ -92,15 +99,26 @@ class OutboxRelay:
                     self.last_error = repr(error)
                     log.warning("outbox relay: %r; retrying in %.1fs", error, backoff)
                     await self._drop_producer()
+                    await self._resign()  # its session may be the broken part: elect again
                     await self._sleep(stopping, backoff)
                     backoff = min(backoff * 2, 5.0)
         finally:
             await self._drop_producer()
             await self._resign()
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """The leader's own session (autocommit) once elected on PostgreSQL; otherwise (SQLite, or a
+        caller that publishes without running the relay) a pooled connection in a transaction."""
+        if self._leader is not None:
+            yield self._leader
+            return
+        async with self._engine.begin() as connection:
+            yield connection
+
     async def publish_batch(self) -> int:
         """Publish the oldest unpublished rows (one batch) and delete them. Returns how many."""
-        async with self._engine.connect() as connection:
+        async with self._connection() as connection:
             result = await connection.execute(
                 select(outbox.c.id, outbox.c.topic, events)
                 .join(events, events.c.position == outbox.c.event_position)
@@ -122,7 +140,7 @@ class OutboxRelay:
                 )
             await asyncio.gather(*acknowledgements)
         crash_point(OUTBOX_PUBLISHED_NOT_DELETED)  # chaos runs only: published, rows still in the outbox
-        async with self._engine.begin() as connection:
+        async with self._connection() as connection:
             await connection.execute(delete(outbox).where(outbox.c.id.in_([row["id"] for row in rows])))
         self.published_total += len(rows)
         observe_published(self._source, (row["recorded_at"] for row in rows))
@@ -144,26 +162,23 @@ class OutboxRelay:
     async def _is_leader(self) -> bool:
         if self._engine.dialect.name != "postgresql":
             return True  # SQLite is embedded: one process owns the file
+        if self._leader is not None:
+            return True  # its next statement says whether the session (and the lock) still holds
+        connection = await self._engine.connect()
         try:
-            if self._leader is None:
-                connection = await self._engine.connect()
-                acquired = (
-                    await connection.execute(
-                        text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}
-                    )
-                ).scalar_one()
-                await connection.commit()
-                if not acquired:
-                    await connection.close()
-                    return False
-                self._leader = connection
-            else:
-                await self._leader.execute(text("SELECT 1"))  # still holding the session (and lock)?
-                await self._leader.commit()
-            return True
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            acquired = (
+                await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key})
+            ).scalar_one()
         except Exception:
-            await self._resign()
+            await connection.invalidate()  # a session that may hold the lock must not go back to the pool
+            await connection.close()
             raise
+        if not acquired:
+            await connection.close()
+            return False
+        self._leader = connection
+        return True
 
     async def _resign(self) -> None:
         if self._leader is not None:

@@ -243,7 +243,9 @@ class Runtime:
         )
 
 
-def runtime_of(request: Request) -> Runtime:
+async def runtime_of(request: Request) -> Runtime:
+    # async, as every dependency on the request path: FastAPI runs a plain `def` dependency in a worker
+    # thread, a hop that cost more CPU than the dependency itself (bench/http.py's CPU per command)
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -503,7 +503,9 @@ class Simulation:
             return
         # The appeal period passed unused: final, and DT&V has a return case. Its departure period may have
         # ended the reception already (409 then): both are outflow.
-        case = await self._call("GET", "return", f"/v1/households/{h.household_id}/return-case", "DTV")
+        case = await self._read_when_there(
+            "return", f"/v1/households/{h.household_id}/return-case", "DTV", lambda body: True
+        )
         await self._call(
             "POST",
             "return",

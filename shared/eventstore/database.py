@@ -125,20 +125,29 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+COPY_FROM_ROWS = 50
+
+
 async def append_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows of one table inside the session's transaction, as fast as the store allows.
 
-    On PostgreSQL: COPY (binary) on the session's own connection, so it commits or rolls back with
-    everything else; about four times faster than a multi-row INSERT of the same rows, which is what a
-    read-side rebuild spends its time on. Values go through the columns' bind processors first (UTC
-    timestamps, JSON), as an INSERT would. A unique violation is raised as SQLAlchemy's IntegrityError,
-    as an INSERT would. Elsewhere, and for rows that do not all give the same columns: one INSERT.
+    On PostgreSQL, from `COPY_FROM_ROWS` rows: COPY (binary) on the session's own connection, so it
+    commits or rolls back with everything else; about four times faster than a multi-row INSERT of the
+    same rows, which is what a read-side rebuild spends its time on. Values go through the columns' bind
+    processors first (UTC timestamps, JSON), as an INSERT would. A unique violation is raised as
+    SQLAlchemy's IntegrityError, as an INSERT would. Elsewhere, for fewer rows (a command's access-log
+    rows, a live consumer's few facts: COPY's extra round trips cost more than it saves) and for rows that
+    do not all give the same columns: one INSERT.
     """
     if not rows:
         return
     connection = await session.connection()
     names = list(rows[0])
-    if connection.dialect.name != "postgresql" or any(list(row) != names for row in rows):
+    if (
+        connection.dialect.name != "postgresql"
+        or len(rows) < COPY_FROM_ROWS
+        or any(list(row) != names for row in rows)
+    ):
         await session.execute(insert(table), list(rows))
         return
     dialect = connection.dialect

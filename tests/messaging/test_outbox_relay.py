@@ -7,12 +7,13 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import outbox as outbox_module
+from shared.crashpoints import OUTBOX_PUBLISHED_NOT_DELETED
 from shared.eventstore import ConcurrencyConflict, UnitOfWorkFactory
 from shared.eventstore.database import create_engine
 from shared.eventstore.schema import events
@@ -122,22 +123,15 @@ class SimulatedCrash(BaseException):
     """The relay process dies (not an error it could catch and retry)."""
 
 
-class DeleteNeverHappens:
-    """The relay's engine, except that the transaction deleting the published rows never starts:
-    the process dies after Kafka acknowledged the batch and before the outbox forgot it."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def begin(self) -> Any:
+def dies_before_deleting(name: str) -> None:
+    """The relay's crash point, armed: the process dies after Kafka acknowledged the batch and before
+    the outbox forgot it (in a chaos run the same point is a real kill -9)."""
+    if name == OUTBOX_PUBLISHED_NOT_DELETED:
         raise SimulatedCrash("killed after Kafka acknowledged the batch")
 
 
 async def test_a_relay_that_dies_before_deleting_leaves_the_batch_to_be_published_again(
-    engine: AsyncEngine, topic: str, kafka_bootstrap: str
+    engine: AsyncEngine, topic: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given 30 committed events in three streams
     source = f"urn:test:{new_id()}"
@@ -148,9 +142,11 @@ async def test_a_relay_that_dies_before_deleting_leaves_the_batch_to_be_publishe
             await append_one(uows, stream)
 
     # when a relay publishes them and dies before deleting them from the outbox
-    doomed = relay_for(cast(AsyncEngine, DeleteNeverHappens(engine)), kafka_bootstrap, source)
-    with pytest.raises(SimulatedCrash):
-        await asyncio.wait_for(doomed.run(asyncio.Event()), 60)
+    doomed = relay_for(engine, kafka_bootstrap, source)
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox_module, "crash_point", dies_before_deleting)
+        with pytest.raises(SimulatedCrash):
+            await asyncio.wait_for(doomed.run(asyncio.Event()), 60)
 
     # then the batch is on Kafka once and still in the outbox
     assert len(await read_topic(kafka_bootstrap, topic)) == 30
@@ -204,3 +200,40 @@ async def test_a_standby_relay_takes_over_when_the_leader_stops(
 
     assert (leader.published_total, standby.published_total) == (1, 1)
     assert first_occurrences(await read_topic(kafka_bootstrap, topic)) == {stream: [1, 2]}
+
+
+async def test_a_leader_whose_session_the_server_ended_elects_itself_again_and_publishes_on(
+    engine: AsyncEngine, topic: str, kafka_bootstrap: str
+) -> None:
+    # given a leading relay that published one event
+    source = f"urn:test:{new_id()}"
+    uows = units_of_work(engine, topic, source=source)
+    relay = relay_for(engine, kafka_bootstrap, source)
+    stream = new_id()
+    async with running(relay):
+        await append_one(uows, stream)
+        await eventually(lambda: _is_empty(engine), what="the relay to publish")
+
+        # when the server ends the session that holds the relay's lock (a restart, an operator, a timeout)
+        async with engine.connect() as connection:
+            ended = (
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                            "WHERE locktype = 'advisory' AND database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert ended == [True]
+        await append_one(uows, stream)
+
+        # then its next statement fails, it takes the lock again on a new session and publishes on
+        await eventually(lambda: _is_empty(engine), timeout=30, what="the relay to publish again")
+
+    assert first_occurrences(await read_topic(kafka_bootstrap, topic)) == {stream: [1, 2]}
+    assert relay.last_error is None  # it recovered (the error of the ended session is behind it)

@@ -35,7 +35,7 @@ class HousingReader:
     municipality: str | None
 
 
-def housing_reader(principal: Annotated[Principal, Depends(authenticated)]) -> HousingReader:
+async def housing_reader(principal: Annotated[Principal, Depends(authenticated)]) -> HousingReader:
     if HOUSING in principal.scopes:
         # the claim is the issuer's; anything but a non-empty code names no municipality
         if not isinstance(principal.municipality, str) or not principal.municipality:

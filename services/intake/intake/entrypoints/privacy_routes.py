@@ -61,7 +61,7 @@ def privacy_from(runtime: Runtime) -> Privacy:
     )
 
 
-def privacy_of(runtime: RuntimeDep) -> Privacy:
+async def privacy_of(runtime: RuntimeDep) -> Privacy:
     return privacy_from(runtime)
 
 

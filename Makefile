@@ -17,7 +17,7 @@ help:
 	@echo "make bench-append [APPEND_EVENTS=3000]  event-store append vs raw INSERT and eventsourcing"
 	@echo "make bench-import [IMPORT_EVENTS=100000]  asielketen import vs raw COPY of the same rows"
 	@echo "make bench-http     intake over HTTP (2 workers), lag to the read side, outbox relay, memory"
-	@echo "make bench-rebuild [EVENTS=1000000]   time a read-side rebuild from offset 0 (BENCHMARKS.md)"
+	@echo "make bench-rebuild [EVENTS=1000000] [LIVE_EVENTS=100000]  a read-side rebuild from offset 0, a live one, queries"
 	@echo "make chaos [FAULTS=55 SEED=8]  fault injection under load on PostgreSQL and Kafka, writes CHAOS.md"
 	@echo "make vendor-charts  re-fetch the dashboard's Chart.js at its pinned version (npm)"
 
@@ -58,9 +58,10 @@ bench-http: $(STAMP)
 	$(VENV)/bin/python -m bench.http
 
 EVENTS ?= 100000
+LIVE_EVENTS ?= 100000
 bench-rebuild: $(STAMP)
 	@deploy/kafka/kafka.sh fetch
-	$(VENV)/bin/python -m bench.rebuild --events $(EVENTS)
+	$(VENV)/bin/python -m bench.rebuild --events $(EVENTS) --live-events $(LIVE_EVENTS)
 
 # The dashboard ships Chart.js (committed, with its licence); this fetches the pinned version again.
 vendor-charts:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import random
@@ -169,7 +170,18 @@ async def live_catch_up(
             print(f"live read side: {done}/{events} ({done / elapsed:,.0f} events/s)", flush=True)
             last_report = time.monotonic()
         await asyncio.sleep(0.5)
-    return service, time.monotonic() - started, f"http://127.0.0.1:{port}"
+    caught_up_s = time.monotonic() - started
+    base_url = f"http://127.0.0.1:{port}"
+    # On a database that is caught up already (the rebuilt one) that is at once, before it answers HTTP.
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
+        for _ in range(300):
+            if service.poll() is not None:
+                raise RuntimeError(f"the read side exited; see {work / 'history.log'}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/ready")).status_code == 200:
+                    return service, caught_up_s, base_url
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the read side did not become ready; see {work / 'history.log'}")
 
 
 async def http_latencies(base_url: str, token: str, people: list[str], samples: int = 1000) -> list[float]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import statistics
@@ -37,6 +38,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -413,10 +415,12 @@ async def measure(arguments: argparse.Namespace, stack: Stack) -> str:
     )
 
 
-def main(arguments: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def stack_on_this_machine(prefix: str) -> Iterator[Stack]:
+    """PostgreSQL ensured, a Kafka broker of its own, development keys, fresh intake and read-side
+    databases; the services the caller starts on the stack are stopped afterwards, and the broker too."""
     subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
-    started, before = time.monotonic(), load_average()
-    work = Path(tempfile.mkdtemp(prefix="asielketen-bench-http-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     kafka_dir, port = work / "kafka", free_port()
     subprocess.run([str(KAFKA_SCRIPT), "start", str(kafka_dir), str(port)], check=True)
     private_key_path, _ = ensure_dev_keys(work / "auth")
@@ -426,11 +430,17 @@ def main(arguments: argparse.Namespace) -> int:
     databases = {name: asyncio.run(fresh_database(name)) for name in ("intake", "history")}
     stack = Stack(work, f"127.0.0.1:{port}", databases, {}, {}, token)
     try:
-        body = asyncio.run(measure(arguments, stack))
+        yield stack
     finally:
         for service in list(stack.processes):
             stack.stop(service)
         subprocess.run([str(KAFKA_SCRIPT), "stop", str(kafka_dir)], check=False)
+
+
+def main(arguments: argparse.Namespace) -> int:
+    started, before = time.monotonic(), load_average()
+    with stack_on_this_machine("asielketen-bench-http-") as stack:
+        body = asyncio.run(measure(arguments, stack))
     minutes = (time.monotonic() - started) / 60
     rates = " ".join(f"{rate:g}" for rate in arguments.rates)
     new = "\n".join(

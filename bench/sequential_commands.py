@@ -15,18 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
-from bench.http import Stack, client_for, cpu_seconds, fresh_database, pids_named, register
+from bench.http import Stack, client_for, cpu_seconds, pids_named, register, stack_on_this_machine
 from bench.report import percentile
-from shared.auth import ensure_dev_keys, mint_token
-from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
-from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_SCRIPT, free_port
 
 
 def cpu_now(stack: Stack) -> dict[str, float]:
@@ -58,22 +51,8 @@ async def measure(stack: Stack, commands: int, workers: int) -> None:
 
 
 def main(commands: int, workers: int) -> int:
-    subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
-    work = Path(tempfile.mkdtemp(prefix="asielketen-bench-sequential-"))
-    kafka_dir, port = work / "kafka", free_port()
-    subprocess.run([str(KAFKA_SCRIPT), "start", str(kafka_dir), str(port)], check=True)
-    private_key_path, _ = ensure_dev_keys(work / "auth")
-    token = mint_token(
-        private_key_path.read_bytes(), agency="AVIM", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
-    )
-    databases = {name: asyncio.run(fresh_database(name)) for name in ("intake", "history")}
-    stack = Stack(work, f"127.0.0.1:{port}", databases, {}, {}, token)
-    try:
+    with stack_on_this_machine("asielketen-bench-sequential-") as stack:
         asyncio.run(measure(stack, commands, workers))
-    finally:
-        for service in list(stack.processes):
-            stack.stop(service)
-        subprocess.run([str(KAFKA_SCRIPT), "stop", str(kafka_dir)], check=False)
     return 0
 
 

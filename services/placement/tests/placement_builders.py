@@ -170,11 +170,9 @@ def consumed(event: Event) -> ConsumedEvent:
     return ConsumedEvent(envelope=envelope, event=event, topic="test", partition=0, offset=0)
 
 
-async def a_household_after_its_stream(
-    runtime: Runtime, when: datetime, adults: int, children: int, stream: ReceptionStream
-) -> str:
-    """Given a household registered at `when` and placed, whose reception stream is then determined
-    (placement's own reactions do both, as the consumer would)."""
+async def a_registered_household(runtime: Runtime, when: datetime, adults: int = 1, children: int = 0) -> str:
+    """Given a household registered at `when` and placed at a registration azc (placement's own reaction
+    does it, as the consumer would); no stream known yet."""
     household_id = new_id()
     members = (
         *(
@@ -211,6 +209,15 @@ async def a_household_after_its_stream(
                 )
             ),
         )
+    return household_id
+
+
+async def a_household_after_its_stream(
+    runtime: Runtime, when: datetime, adults: int, children: int, stream: ReceptionStream
+) -> str:
+    """Given a household registered at `when` and placed, whose reception stream is then determined
+    (placement's own reactions do both, as the consumer would)."""
+    household_id = await a_registered_household(runtime, when, adults, children)
     async with runtime.units_of_work() as uow:
         await reactions.on_reception_stream_determined(
             uow,

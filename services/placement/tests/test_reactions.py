@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from placement_builders import a_household_after_its_stream, consumed
+from placement_builders import a_household_after_its_stream, a_registered_household, consumed
 from prometheus_client import REGISTRY
 
 from placement.adapters import locations as location_table
@@ -20,14 +20,6 @@ from placement.entrypoints.app import create_app
 from placement.service_layer import locations as location_service
 from placement.service_layer import reception as reception_service
 from shared.clock import ManualClock
-from shared.contracts.intake import (
-    ArrivalGroup,
-    HouseholdMember,
-    HouseholdRegistered,
-    MemberRole,
-    RegistrationChannel,
-    Relation,
-)
 from shared.contracts.placement import LocationType, MoveReason, ReceptionEndReason
 from shared.contracts.procedure import (
     PROCEDURE_EVENTS,
@@ -168,35 +160,6 @@ async def test_a_departure_ends_reception_once(runtime: Runtime) -> None:
     assert len(ends) == 1 and ends[0].reason is ReceptionEndReason.DEPARTED_UNKNOWN_DESTINATION  # type: ignore[attr-defined]
 
 
-async def _registered(runtime: Runtime, when: datetime, adults: int = 1) -> str:
-    """A household registered at `when` and placed at a registration azc (no stream known yet)."""
-    household_id = new_id()
-    members = tuple(
-        HouseholdMember(
-            person_id=new_id(),
-            role=MemberRole.ADULT,
-            relation=Relation.HEAD if i == 0 else Relation.PARTNER,
-            birth_year=1980,
-            nationality="SYR",
-        )
-        for i in range(adults)
-    )
-    async with runtime.units_of_work() as uow:
-        await reactions.on_household_registered(
-            uow,
-            consumed(
-                HouseholdRegistered(
-                    household_id=household_id,
-                    channel=RegistrationChannel.TER_APEL,
-                    arrival_group=ArrivalGroup.FIRST_APPLICATION,
-                    members=members,
-                    occurred_at=when,
-                )
-            ),
-        )
-    return household_id
-
-
 def _stream(household_id: str, stream: ReceptionStream, when: datetime) -> ReceptionStreamDetermined:
     return ReceptionStreamDetermined(
         application_id=new_id(),
@@ -254,7 +217,7 @@ async def test_the_stream_after_an_officer_made_the_process_move_by_hand_changes
     runtime: Runtime,
 ) -> None:
     # given a household an officer already moved to a regular azc as its process move
-    household_id = await _registered(runtime, WHEN)
+    household_id = await a_registered_household(runtime, WHEN)
     async with runtime.units_of_work() as uow:
         await reception_service.transfer(
             uow,
@@ -279,7 +242,7 @@ async def test_the_stream_after_an_officer_made_the_process_move_by_hand_changes
 
 async def test_when_no_location_has_room_the_process_move_is_left_to_an_officer(runtime: Runtime) -> None:
     # given a household at a registration azc, and no azc for the accelerated procedure with a free place
-    household_id = await _registered(runtime, WHEN)
+    household_id = await a_registered_household(runtime, WHEN)
     async with runtime.units_of_work() as uow:
         full = [
             found

@@ -220,17 +220,21 @@ async def a_household_after_its_stream(
     household_id = await a_registered_household(runtime, when, adults, children)
     async with runtime.units_of_work() as uow:
         await reactions.on_reception_stream_determined(
-            uow,
-            consumed(
-                ReceptionStreamDetermined(
-                    application_id=new_id(),
-                    household_id=household_id,
-                    stream=stream,
-                    occurred_at=when,
-                    ground=None
-                    if stream is ReceptionStream.NOT_ACCELERATED
-                    else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
-                )
-            ),
+            uow, consumed(stream_determined(household_id, stream, when))
         )
     return household_id
+
+
+def stream_determined(
+    household_id: str, stream: ReceptionStream, when: datetime
+) -> ReceptionStreamDetermined:
+    """IND's fact that the household's reception stream is known (with a ground when accelerated)."""
+    return ReceptionStreamDetermined(
+        application_id=new_id(),
+        household_id=household_id,
+        stream=stream,
+        occurred_at=when,
+        ground=None
+        if stream is ReceptionStream.NOT_ACCELERATED
+        else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
+    )

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from placement_builders import a_household_after_its_stream, a_registered_household, consumed
+from placement_builders import (
+    a_household_after_its_stream,
+    a_registered_household,
+    consumed,
+    stream_determined,
+)
 from prometheus_client import REGISTRY
 
 from placement.adapters import locations as location_table
@@ -23,9 +28,7 @@ from shared.clock import ManualClock
 from shared.contracts.placement import LocationType, MoveReason, ReceptionEndReason
 from shared.contracts.procedure import (
     PROCEDURE_EVENTS,
-    AcceleratedGround,
     ReceptionStream,
-    ReceptionStreamDetermined,
 )
 from shared.contracts.repatriation import (
     DeparturePeriodExpired,
@@ -160,18 +163,6 @@ async def test_a_departure_ends_reception_once(runtime: Runtime) -> None:
     assert len(ends) == 1 and ends[0].reason is ReceptionEndReason.DEPARTED_UNKNOWN_DESTINATION  # type: ignore[attr-defined]
 
 
-def _stream(household_id: str, stream: ReceptionStream, when: datetime) -> ReceptionStreamDetermined:
-    return ReceptionStreamDetermined(
-        application_id=new_id(),
-        household_id=household_id,
-        stream=stream,
-        occurred_at=when,
-        ground=None
-        if stream is ReceptionStream.NOT_ACCELERATED
-        else AcceleratedGround.SAFE_COUNTRY_OF_ORIGIN,
-    )
-
-
 async def test_a_departure_that_reaches_placement_after_a_later_move_ends_reception_when_that_stay_began(
     runtime: Runtime,
 ) -> None:
@@ -234,7 +225,7 @@ async def test_the_stream_after_an_officer_made_the_process_move_by_hand_changes
     # when the stream fact reaches placement afterwards
     async with runtime.units_of_work() as uow:
         await reactions.on_reception_stream_determined(
-            uow, consumed(_stream(household_id, ReceptionStream.NOT_ACCELERATED, WHEN))
+            uow, consumed(stream_determined(household_id, ReceptionStream.NOT_ACCELERATED, WHEN))
         )
     # then it is not refused (and dead-lettered), and nobody moves a second time
     assert await _state(runtime, household_id) == moved
@@ -261,7 +252,8 @@ async def test_when_no_location_has_room_the_process_move_is_left_to_an_officer(
     # when its stream is determined: accelerated
     async with runtime.units_of_work() as uow:
         await reactions.on_reception_stream_determined(
-            uow, consumed(_stream(household_id, ReceptionStream.ACCELERATED, WHEN + timedelta(days=1)))
+            uow,
+            consumed(stream_determined(household_id, ReceptionStream.ACCELERATED, WHEN + timedelta(days=1))),
         )
     # then the household stays where it is, its process move still to be made, and the metric says so
     state = await _state(runtime, household_id)

@@ -39,6 +39,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy.engine import make_url
 
+from bench.databases import asyncpg_dsn, drop, fresh_database
 from bench.report import load_average, replace_table_section, save_results
 from shared.contracts import chain_registry
 from shared.contracts.placement import LocationPlacesTaken
@@ -46,7 +47,7 @@ from shared.eventstore import CommandContext, UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
 from shared.eventstore.migrations import upgrade_to_head_async
 from shared.ids import new_id
-from tests.infrastructure import POSTGRES_BASE, POSTGRES_SCRIPT
+from tests.infrastructure import POSTGRES_SCRIPT
 
 REPO = Path(__file__).resolve().parent.parent
 # Intake's migrations create the event-store tables every service has (and intake's own, unused here).
@@ -188,28 +189,6 @@ def append_eventsourcing(url: str, events: int, writers: int) -> Measurement:
         application.close()
 
 
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def fresh_database() -> str:
-    name = f"bench_append_{new_id().replace('-', '')[-10:]}"
-    connection = await asyncpg.connect(asyncpg_dsn(f"{POSTGRES_BASE}/postgres"))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"{POSTGRES_BASE}/{name}"
-
-
-async def drop(url: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(f"{POSTGRES_BASE}/postgres"))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 Runner = Callable[[str, int, int], Measurement]
 CONFIGURATIONS: dict[str, Runner] = {
     "ours": lambda url, events, writers: asyncio.run(append_ours(url, events, writers)),
@@ -224,7 +203,7 @@ def measure(events: int, runs: int) -> dict[tuple[str, int], list[float]]:
     for round_number in range(1, runs + 1):
         for name, runner in CONFIGURATIONS.items():
             for writers in WRITERS:
-                url = asyncio.run(fresh_database())
+                url = asyncio.run(fresh_database("append"))
                 try:
                     rate = runner(url, events, writers).per_second
                 finally:

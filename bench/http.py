@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import sqlalchemy as sa
 
+from bench.databases import drop, fresh_database
 from bench.report import load_average, peak_memory_mb, percentile, run_line, save_results, write_section
 from history.service_layer.freshness import CONSUMER
 from shared.auth import ensure_dev_keys, mint_token
@@ -60,7 +60,7 @@ from shared.kafka import ensure_topics
 from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
 from shared.supervisor import start_service
 from tests.helpers import VAULT_TEST_KEY
-from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_BASE, POSTGRES_SCRIPT, free_port
+from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_SCRIPT, free_port
 
 SECTION = "## HTTP commands, end-to-end lag, outbox relay and memory"
 RELAY_TOPIC = "bench.relay"
@@ -126,16 +126,6 @@ class Stack:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-async def fresh_database(purpose: str) -> str:
-    name = f"bench_http_{purpose}_{new_id().replace('-', '')[-10:]}"
-    connection = await asyncpg.connect("postgresql://asielketen:asielketen@127.0.0.1:5432/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"{POSTGRES_BASE}/{name}"
 
 
 async def register(client: httpx.AsyncClient) -> Answer:
@@ -427,7 +417,7 @@ def stack_on_this_machine(prefix: str) -> Iterator[Stack]:
     token = mint_token(
         private_key_path.read_bytes(), agency="AVIM", issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE
     )
-    databases = {name: asyncio.run(fresh_database(name)) for name in ("intake", "history")}
+    databases = {name: asyncio.run(fresh_database(f"http_{name}")) for name in ("intake", "history")}
     stack = Stack(work, f"127.0.0.1:{port}", databases, {}, {}, token)
     try:
         yield stack
@@ -435,6 +425,8 @@ def stack_on_this_machine(prefix: str) -> Iterator[Stack]:
         for service in list(stack.processes):
             stack.stop(service)
         subprocess.run([str(KAFKA_SCRIPT), "stop", str(kafka_dir)], check=False)
+        for url in databases.values():
+            asyncio.run(drop(url))
 
 
 def main(arguments: argparse.Namespace) -> int:

@@ -32,7 +32,8 @@ from typing import Any
 
 import asyncpg
 
-from bench.append import EVENT_STORE_MIGRATIONS, REPO, asyncpg_dsn, drop, fresh_database
+from bench.append import EVENT_STORE_MIGRATIONS, REPO
+from bench.databases import asyncpg_dsn, drop, fresh_database
 from bench.report import load_average, replace_table_section, save_results
 from shared.contracts import chain_registry
 from shared.contracts.placement import LocationPlacesTaken
@@ -126,7 +127,7 @@ async def copy_raw(url: str, rows: list[tuple[Any, ...]]) -> float:
 
 
 async def in_fresh_database(run: Callable[[str], Awaitable[float]]) -> float:
-    url = await fresh_database()
+    url = await fresh_database("import")
     try:
         await upgrade_to_head_async(url, EVENT_STORE_MIGRATIONS)
         return await run(url)

@@ -17,7 +17,8 @@ import time
 
 from pyinstrument import Profiler
 
-from bench.append import EVENT_STORE_MIGRATIONS, drop, fresh_database, placed_event
+from bench.append import EVENT_STORE_MIGRATIONS, placed_event
+from bench.databases import drop, fresh_database
 from shared.contracts import chain_registry
 from shared.eventstore import CommandContext, UnitOfWorkFactory
 from shared.eventstore.database import create_engine, session_factory
@@ -58,7 +59,7 @@ async def profile(url: str, events: int) -> None:
 
 def main(events: int) -> int:
     subprocess.run([str(POSTGRES_SCRIPT), "ensure", str(os.getpid())], check=True)
-    url = asyncio.run(fresh_database())
+    url = asyncio.run(fresh_database("append_profile"))
     try:
         asyncio.run(profile(url, events))
     finally:

@@ -37,9 +37,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 
+from bench.databases import drop, fresh_database
 from bench.report import peak_memory_mb, percentile, save_results
 from history.entrypoints.rebuild import checksums, rebuild
 from history.service_layer.freshness import CONSUMER
@@ -53,7 +53,7 @@ from shared.ids import new_id
 from shared.kafka import ensure_topics, make_producer, start_bounded, stop_quietly
 from shared.settings import DEFAULT_AUDIENCE, DEV_ISSUER
 from shared.supervisor import start_service
-from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_BASE, POSTGRES_SCRIPT, free_port
+from tests.infrastructure import KAFKA_SCRIPT, POSTGRES_SCRIPT, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 LOCATIONS = [(new_id(), f"azc {n}", "Noord-Brabant") for n in range(40)]
@@ -114,16 +114,6 @@ async def produce(bootstrap: str, count: int) -> list[str]:
         await stop_quietly(producer)
     print(f"produced {count} events in {time.monotonic() - started:.1f}s", flush=True)
     return people
-
-
-async def fresh_database() -> str:
-    name = f"bench_history_{new_id().replace('-', '')[-10:]}"
-    connection = await asyncpg.connect("postgresql://asielketen:asielketen@127.0.0.1:5432/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"{POSTGRES_BASE}/{name}"
 
 
 async def applied_offsets(url: str, consumer: str) -> int:
@@ -230,7 +220,7 @@ async def query_latencies(
 async def measure(bootstrap: str, events: int, live_events: int, work: Path) -> tuple[str, bool]:
     await ensure_topics(bootstrap, {"placement.events": 6})
     people = await produce(bootstrap, events)
-    rebuilt_url, live_url = await fresh_database(), await fresh_database()
+    rebuilt_url, live_url = await fresh_database("rebuilt"), await fresh_database("live")
     result = await rebuild(rebuilt_url, bootstrap, topics=["placement.events"], out=sys.stdout)
     rebuild_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     live_goal = min(events, live_events)
@@ -260,6 +250,8 @@ async def measure(bootstrap: str, events: int, live_events: int, work: Path) -> 
     finally:
         service.terminate()
         service.wait(timeout=30)
+        for url in (rebuilt_url, live_url):
+            await drop(url)
     live_peak_mb = max(peaks)
     save_results(
         "rebuild",

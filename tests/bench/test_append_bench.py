@@ -17,11 +17,11 @@ from bench.append import (
     append_eventsourcing,
     append_ours,
     append_raw,
-    asyncpg_dsn,
     section,
     shares,
     with_section,
 )
+from bench.databases import asyncpg_dsn
 from tests.fixtures import NewDatabase
 
 pytestmark = pytest.mark.postgres

@@ -35,7 +35,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from history.domain.occupancy import GroupBy, LocationFact, LocationFactKind, locations_at, occupancy
+from history.domain.occupancy import (
+    GroupBy,
+    LocationFact,
+    LocationFactKind,
+    headcounts,
+    locations_at,
+    occupancy,
+)
 from history.domain.stays import PlacementFact, derive_stays, fact_of, stay_at
 from placement.domain import location, reception
 from placement.domain.location import (
@@ -699,7 +706,7 @@ class PlacementAndResidence(RuleBasedStateMachine):
         read_side = {
             row.key: row
             for row in occupancy(
-                current, locations_at(self.chain.location_facts, self.now, None), GroupBy.LOCATION
+                headcounts(current), locations_at(self.chain.location_facts, self.now, None), GroupBy.LOCATION
             )
         }
         for location_id, plain in self.model.locations.items():

@@ -36,6 +36,13 @@ placement_facts = sa.Table(
     sa.Column("forced", sa.Boolean, nullable=False),
     sa.Column("involves_children", sa.Boolean, nullable=False),
     sa.Column("corrects_event_id", sa.String(36), nullable=True),
+    # The people who moved (a start naming where from): the moves are derived from their facts only.
+    sa.Index(
+        "ix_placement_facts_movers",
+        "person_id",
+        postgresql_where=sa.text("from_location_id IS NOT NULL"),
+        sqlite_where=sa.text("from_location_id IS NOT NULL"),
+    ),
 )
 
 # Every fact about a person, from every service: the chain-wide timeline (and audit trail) per person.

@@ -1,5 +1,6 @@
 """Occupancy beside capacity at a valid date, as known at a knowledge date; and each province's realised
-places against its Spreidingswet target. Pure: the stays and the location facts come in.
+places against its Spreidingswet target. Pure: the headcounts (people per location at the valid date) and
+the location facts come in.
 
 Occupancy is the number of people with a stay at the location at that moment — a count, so never
 negative, and equal to the current stays by construction. Capacity is the last capacity registered for a
@@ -8,6 +9,7 @@ location at or before the valid date (0 once it is closed); a location registere
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +88,37 @@ class GroupBy(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Headcount:
+    """The people staying at one location at a moment, with the location as their placement facts name
+    it (a location not in the registry is still counted, under that name)."""
+
+    location_id: str
+    location_name: str
+    location_type: str
+    municipality: str
+    province: str
+    people: int
+
+
+def headcounts(current: Iterable[Stay]) -> list[Headcount]:
+    """The current stays (one per person) counted per location."""
+    counted = Counter(
+        (s.location_id, s.location_name, s.location_type, s.municipality, s.province) for s in current
+    )
+    return [
+        Headcount(
+            location_id=location_id,
+            location_name=name,
+            location_type=location_type,
+            municipality=municipality,
+            province=province,
+            people=people,
+        )
+        for (location_id, name, location_type, municipality, province), people in counted.items()
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OccupancyRow:
     key: str  # the location id, type, municipality or province
     name: str
@@ -109,9 +142,9 @@ def _key(
 
 
 def occupancy(
-    current: Iterable[Stay], locations: Mapping[str, LocationAt], group_by: GroupBy
+    current: Iterable[Headcount], locations: Mapping[str, LocationAt], group_by: GroupBy
 ) -> list[OccupancyRow]:
-    """`current`: the one stay (if any) of each person at the valid date."""
+    """`current`: the people per location at the valid date (each person counted once)."""
     people: dict[str, int] = {}
     capacity: dict[str, int] = {}
     count: dict[str, int] = {}
@@ -132,19 +165,19 @@ def occupancy(
             types[key] = location.location_type
         capacity[key] = capacity.get(key, 0) + location.capacity
         count[key] = count.get(key, 0) + 1
-    for stay in current:
+    for here in current:
         key, name = _key(
             group_by,
-            stay.location_id,
-            stay.location_name,
-            stay.location_type,
-            stay.municipality,
-            stay.province,
+            here.location_id,
+            here.location_name,
+            here.location_type,
+            here.municipality,
+            here.province,
         )
         names.setdefault(key, name)
         if keeps_type:
-            types.setdefault(key, stay.location_type)
-        people[key] = people.get(key, 0) + 1
+            types.setdefault(key, here.location_type)
+        people[key] = people.get(key, 0) + here.people
     return [
         OccupancyRow(
             key=key,
@@ -168,7 +201,7 @@ class ProvinceRow:
 
 
 def provinces(
-    current: Iterable[Stay], locations: Mapping[str, LocationAt], targets: Mapping[str, int]
+    current: Iterable[Headcount], locations: Mapping[str, LocationAt], targets: Mapping[str, int]
 ) -> list[ProvinceRow]:
     rows = {row.key: row for row in occupancy(current, locations, GroupBy.PROVINCE)}
     return [

@@ -3,8 +3,10 @@ time axes: where a person was at a valid date, as the chain knew it at a knowled
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,17 +43,26 @@ async def on_placement_fact(uow: UnitOfWork, consumed: ConsumedEvent) -> None:
 
 async def facts_about(session: AsyncSession, person_id: str) -> list[PlacementFact]:
     result = await session.execute(
-        sa.select(placement_facts)
+        sa.select(*FACT_COLUMNS)
         .where(placement_facts.c.person_id == person_id)
         .order_by(placement_facts.c.id)
     )
-    return [_fact(row) for row in result.mappings()]
+    return [fact_of_row(row) for row in result]
 
 
-def _fact(row: sa.RowMapping) -> PlacementFact:
-    values = {key: value for key, value in row.items() if key != "id"}
-    values["kind"] = FactKind(values["kind"])
-    return PlacementFact(**values, sequence=int(row["id"]))
+# A fact's columns in its fields' order, then its arrival order (`id`): a row becomes a fact by
+# position, without a mapping per row (that mapping was a third of the time the moves took over
+# 100,000 people who moved).
+_FACT_FIELDS = tuple(f.name for f in fields(PlacementFact) if f.name != "sequence")
+FACT_COLUMNS = (*(placement_facts.c[name] for name in _FACT_FIELDS), placement_facts.c.id)
+
+
+def fact_of_row(row: Sequence[Any]) -> PlacementFact:
+    """A fact from a row selected as `FACT_COLUMNS`."""
+    *values, sequence = row
+    found = dict(zip(_FACT_FIELDS, values, strict=True))
+    found["kind"] = FactKind(found["kind"])
+    return PlacementFact(**found, sequence=int(sequence))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

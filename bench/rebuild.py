@@ -317,9 +317,9 @@ for N people (so N stays) on `placement.events` (6 partitions). *rebuild*: `asie
 into a fresh PostgreSQL database, alone on the machine. *live*: the read-side service itself (uvicorn) on
 another fresh database, catching up with the same topic. *checksums*: `asielketen checksum` of the two,
 model by model. *search*: 1,000 sequential `POST /v1/residence-history/_zoek` for random people against
-the live service, after 50 warm-up requests. *occupancy*, *children*: p50 / p99 of 100 sequential
-`GET /v1/occupancy?groupBy=location` and `GET /v1/children-policy`. *peak RSS*: the rebuild process's
-and the live read side's peak resident memory.
+the live service, after 50 warm-up requests. *occupancy*, *children*: p50 / p99 of up to 100 sequential
+`GET /v1/occupancy?groupBy=location` and `GET /v1/children-policy` (as many as fit in a minute, at
+least 3). *peak RSS*: the rebuild process's and the live read side's peak resident memory.
 
 {table}
 """

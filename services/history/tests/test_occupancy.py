@@ -109,35 +109,49 @@ def test_capacity_at_a_valid_date_as_known_at_a_knowledge_date() -> None:
     assert capacity("B", day(31)) == 0  # closed: no places
 
 
+def _fact(
+    person: str, kind: FactKind, valid: datetime, recorded: datetime, **fields: object
+) -> PlacementFact:
+    return PlacementFact(
+        event_id=str(fields.pop("event_id", new_id())),
+        person_id=person,
+        household_id=person,
+        kind=kind,
+        valid_at=valid,
+        recorded_at=recorded,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _moved_in(
+    person: str,
+    location: str,
+    valid: datetime,
+    recorded: datetime,
+    *,
+    province: str = "Groningen",
+    **fields: object,
+) -> PlacementFact:
+    return _fact(
+        person,
+        FactKind.START,
+        valid,
+        recorded,
+        location_id=location,
+        location_name=f"azc {location}",
+        location_type="azc-regulier",
+        municipality="Westerwolde",
+        province=province,
+        reason="registration",
+        **fields,
+    )
+
+
 def _stay_facts(person: str, location: str, start: datetime, end: datetime | None) -> list[PlacementFact]:
-    facts = [
-        PlacementFact(
-            event_id=new_id(),
-            person_id=person,
-            household_id=person,
-            kind=FactKind.START,
-            valid_at=start,
-            recorded_at=start,
-            location_id=location,
-            location_name=f"azc {location}",
-            location_type="azc-regulier",
-            municipality="Westerwolde",
-            province="Groningen" if location == "A" else "Drenthe",
-            reason="registration",
-        )
-    ]
+    province = "Groningen" if location == "A" else "Drenthe"
+    facts = [_moved_in(person, location, start, start, province=province)]
     if end is not None:
-        facts.append(
-            PlacementFact(
-                event_id=new_id(),
-                person_id=person,
-                household_id=person,
-                kind=FactKind.END,
-                valid_at=end,
-                recorded_at=end,
-                reason="housed",
-            )
-        )
+        facts.append(_fact(person, FactKind.END, end, end, reason="housed"))
     return facts
 
 
@@ -211,38 +225,6 @@ async def test_location_facts_go_through_the_handler_into_capacity_and_provinces
     await engine.dispose()
     assert realised == {-1: 0, 5: 2000, 15: 1500, 25: 0}
     assert [(r.key, r.capacity, r.occupancy) for r in by_type] == [("azc-aanmeld", 2000, 0)]
-
-
-def _fact(
-    person: str, kind: FactKind, valid: datetime, recorded: datetime, **fields: object
-) -> PlacementFact:
-    return PlacementFact(
-        event_id=str(fields.pop("event_id", new_id())),
-        person_id=person,
-        household_id=person,
-        kind=kind,
-        valid_at=valid,
-        recorded_at=recorded,
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def _moved_in(
-    person: str, location: str, valid: datetime, recorded: datetime, **fields: object
-) -> PlacementFact:
-    return _fact(
-        person,
-        FactKind.START,
-        valid,
-        recorded,
-        location_id=location,
-        location_name=f"azc {location}",
-        location_type="azc-regulier",
-        municipality="Westerwolde",
-        province="Groningen",
-        reason="registration",
-        **fields,
-    )
 
 
 async def test_the_database_counts_who_stays_where_as_the_domain_derives_it_ties_included(
